@@ -1,0 +1,269 @@
+"""Run Airflow (api-server, scheduler, dag-processor, triggerer) and the bridge for development and tests.
+
+``python -m airgate.devstack up`` prepares its own ``AIRFLOW_HOME`` (SQLite, seeded users and passwords,
+shared JWT secret), starts every component, waits until Airflow answers and the DAGs are parsed, prints
+the URLs and dev logins, and stops everything it started when it is interrupted or terminated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+PEOPLE = {"admin": "admin", "alice": "user", "bob": "user", "carol": "user"}
+# The bridge's service account: the only assigned user of airgate HITL tasks.
+SERVICE_ACCOUNT = "airgate"
+AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+
+class StackError(RuntimeError):
+    """A component did not come up; the message says which and where its log is."""
+
+
+@dataclass
+class Stack:
+    home: Path
+    airflow_port: int
+    bridge_port: int
+    dags_folder: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def airflow_url(self) -> str:
+        return f"http://127.0.0.1:{self.airflow_port}"
+
+    @property
+    def bridge_url(self) -> str:
+        return f"http://127.0.0.1:{self.bridge_port}"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    def secrets(self) -> dict[str, str]:
+        return _load_or_create(
+            self.home / "secrets.json",
+            lambda: {"jwt_secret": secrets.token_urlsafe(48), "secret_key": secrets.token_urlsafe(32)},
+        )
+
+    def passwords(self) -> dict[str, str]:
+        return _load_or_create(
+            self.home / "passwords.json",
+            lambda: {user: secrets.token_urlsafe(9) for user in [*PEOPLE, SERVICE_ACCOUNT]},
+        )
+
+    def airflow_env(self) -> dict[str, str]:
+        keys = self.secrets()
+        users = ",".join(f"{user}:{role}" for user, role in PEOPLE.items())
+        settings = {
+            "AIRFLOW_HOME": str(self.home / "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "8",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{users},{SERVICE_ACCOUNT}:user",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
+            # Quorums mean nothing if every admin may answer any HITL task.
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.airflow_url}/execution/",
+            "AIRFLOW__API__PORT": str(self.airflow_port),
+            "AIRFLOW__API__BASE_URL": self.airflow_url,
+            "AIRFLOW__API__SECRET_KEY": keys["secret_key"],
+            "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRGATE_BRIDGE_URL": self.bridge_url,
+        }
+        return {**os.environ, **settings}
+
+    def bridge_env(self) -> dict[str, str]:
+        keys = self.secrets()
+        settings = {
+            "PORT": str(self.bridge_port),
+            "AIRFLOW_URL": self.airflow_url,
+            "AIRFLOW_USERNAME": SERVICE_ACCOUNT,
+            "AIRFLOW_PASSWORD": self.passwords()[SERVICE_ACCOUNT],
+            "AIRFLOW_JWT_SECRET": keys["jwt_secret"],
+            "AIRGATE_DB_FILE": str(self.home / "bridge.sqlite"),
+            "RECONCILE_INTERVAL_MS": os.environ.get("RECONCILE_INTERVAL_MS", "1000"),
+        }
+        return {**os.environ, **settings}
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        log = (self.logs / f"{name}.log").open("ab")
+        # A session of its own, so stop() can end the component and every child it forked.
+        self.processes[name] = subprocess.Popen(
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.processes.clear()
+
+    def check_alive(self) -> None:
+        for name, proc in self.processes.items():
+            if proc.poll() is not None:
+                raise StackError(f"{name} exited with {proc.returncode}; see {self.logs / (name + '.log')}")
+
+
+def _load_or_create(path: Path, create: Any) -> dict[str, str]:
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value: dict[str, str] = create()
+    path.write_text(json.dumps(value, indent=2) + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def _http_json(
+    url: str, body: dict[str, Any] | None = None, token: str | None = None, timeout: float = 5
+) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+def _wait(stack: Stack, what: str, probe: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    last_error = "no answer yet"
+    while time.monotonic() < deadline:
+        stack.check_alive()
+        try:
+            result = probe()
+            if result:
+                return result
+        except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
+            last_error = str(exc)
+        time.sleep(1)
+    raise StackError(f"timed out after {timeout:.0f}s waiting for {what} ({last_error})")
+
+
+def expected_dag_ids(dags_folder: Path) -> set[str]:
+    """Each reference DAG file defines one DAG whose id is the file's stem."""
+    return {p.stem for p in dags_folder.glob("*.py") if not p.name.startswith("_")}
+
+
+def wait_for_airflow(stack: Stack, timeout: float) -> None:
+    def healthy() -> bool:
+        health = _http_json(f"{stack.airflow_url}/api/v2/monitor/health")
+        return bool(health["metadatabase"]["status"] == "healthy")
+
+    _wait(stack, "the api-server", healthy, timeout)
+    password = stack.passwords()["admin"]
+    token = _http_json(f"{stack.airflow_url}/auth/token", {"username": "admin", "password": password})[
+        "access_token"
+    ]
+    wanted = expected_dag_ids(stack.dags_folder)
+
+    def parsed() -> bool:
+        errors = _http_json(f"{stack.airflow_url}/api/v2/importErrors", token=token)
+        if errors["total_entries"]:
+            first = errors["import_errors"][0]
+            raise StackError(f"DAG import error in {first['filename']}: {first['stack_trace'][-500:]}")
+        dags = _http_json(f"{stack.airflow_url}/api/v2/dags?limit=1000", token=token)
+        return wanted <= {d["dag_id"] for d in dags["dags"]}
+
+    _wait(stack, f"{len(wanted)} DAGs to be parsed", parsed, timeout)
+
+
+def up(stack: Stack, with_bridge: bool, timeout: float) -> None:
+    env = stack.airflow_env()
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run(
+        [airflow, "db", "migrate"],
+        env=env,
+        check=True,
+        stdout=(stack.logs / "db-migrate.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    for component in AIRFLOW_COMPONENTS:
+        stack.start(component, [airflow, component], env)
+    started = time.monotonic()
+    wait_for_airflow(stack, timeout)
+    airflow_ready = time.monotonic() - started
+    if with_bridge:
+        bridge_main = REPO_ROOT / "bridge" / "dist" / "main.js"
+        stack.start("bridge", ["node", str(bridge_main)], stack.bridge_env())
+        _wait(stack, "the bridge", lambda: _http_json(f"{stack.bridge_url}/readyz")["ok"], 60)
+    info = {
+        "airflow_url": stack.airflow_url,
+        "bridge_url": stack.bridge_url if with_bridge else None,
+        "home": str(stack.home),
+        "passwords_file": str(stack.home / "passwords.json"),
+        "airflow_ready_seconds": round(airflow_ready, 1),
+    }
+    (stack.home / "stack.json").write_text(json.dumps(info, indent=2) + "\n")
+    print(f"airgate: Airflow ready in {airflow_ready:.0f}s at {stack.airflow_url}", flush=True)
+    if with_bridge:
+        print(f"airgate: bridge at {stack.bridge_url}", flush=True)
+    print("airgate: dev logins (user / password):", flush=True)
+    for user, password in stack.passwords().items():
+        print(f"airgate:   {user} / {password}", flush=True)
+    print(f"airgate: logs in {stack.logs}; press Ctrl-C to stop", flush=True)
+    print("airgate: READY", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m airgate.devstack", description=__doc__)
+    parser.add_argument("command", choices=["up"])
+    parser.add_argument("--home", default=os.environ.get("AIRGATE_HOME", str(REPO_ROOT / ".airgate" / "dev")))
+    parser.add_argument("--airflow-port", type=int, default=int(os.environ.get("AIRGATE_AIRFLOW_PORT", 8080)))
+    parser.add_argument("--bridge-port", type=int, default=int(os.environ.get("AIRGATE_BRIDGE_PORT", 8181)))
+    parser.add_argument("--dags-folder", default=str(REPO_ROOT / "dags"))
+    parser.add_argument("--no-bridge", action="store_true", help="start Airflow only")
+    parser.add_argument("--timeout", type=float, default=240, help="seconds to wait for each component")
+    args = parser.parse_args(argv)
+
+    stack = Stack(Path(args.home).resolve(), args.airflow_port, args.bridge_port, Path(args.dags_folder))
+    stack.logs.mkdir(parents=True, exist_ok=True)
+
+    def terminate(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)
+    try:
+        up(stack, with_bridge=not args.no_bridge, timeout=args.timeout)
+        while True:
+            stack.check_alive()
+            time.sleep(2)
+    except StackError as exc:
+        print(f"airgate: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+const Config = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(8181),
+  HOST: z.string().default('127.0.0.1'),
+  AIRFLOW_URL: z.url().default('http://localhost:8080'),
+  AIRFLOW_USERNAME: z.string().min(1).default('airgate'),
+  AIRFLOW_PASSWORD: z.string().min(1),
+  AIRFLOW_JWT_SECRET: z.string().min(16),
+  AIRFLOW_JWT_AUDIENCE: z.string().min(1).default('apache-airflow'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  AIRGATE_DB_FILE: z.string().min(1).default('airgate.sqlite'),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+export type Config = z.infer<typeof Config>;
+
+/** Reads the environment; a bad value stops the start with one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const result = Config.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new Error(`configuration: ${issue?.path.join('.')}: ${issue?.message}`);
+}

@@ -1,0 +1,58 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from '../zod.js';
+
+export const ErrorBody = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+  })
+  .openapi('Error');
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** An error a client can act on; the message says what to change, the field names where. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, field?: string) => new ApiError(400, 'bad_request', message, field);
+export const unauthorized = (message: string) => new ApiError(401, 'unauthorized', message);
+export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
+export const notFound = (message: string) => new ApiError(404, 'not_found', message);
+export const conflict = (message: string) => new ApiError(409, 'conflict', message);
+export const unavailable = (message: string) => new ApiError(503, 'unavailable', message);
+
+/** Parse with a schema or fail with 400 naming the first offending field. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : where;
+  throw badRequest(`${field}: ${issue?.message ?? 'invalid'}`, field);
+}
+
+export const notFoundRoute: RequestHandler = (req, _res, next) => {
+  next(notFound(`no route for ${req.method} ${req.path}`));
+};
+
+export function errorHandler(log: { error: (obj: unknown, msg: string) => void }): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    let apiError: ApiError;
+    if (err instanceof ApiError) apiError = err;
+    else if (err?.type === 'entity.parse.failed') apiError = badRequest('body: malformed JSON', 'body');
+    else if (err?.type === 'entity.too.large') apiError = new ApiError(413, 'too_large', 'body: too large', 'body');
+    else {
+      log.error({ err }, 'unhandled error');
+      apiError = new ApiError(500, 'internal', 'internal error');
+    }
+    const body: ErrorBody = {
+      error: { code: apiError.code, message: apiError.message, ...(apiError.field ? { field: apiError.field } : {}) },
+    };
+    res.status(apiError.status).json(body);
+  };
+}

@@ -1,0 +1,54 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from './zod.js';
+import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, VoteRequest } from './approvals/schemas.js';
+import { ErrorBody } from './http/errors.js';
+
+const json = (schema: z.ZodType, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), json(ErrorBody, `Error ${s}`)]));
+
+/** The bridge's public contract as OpenAPI 3.1, generated from the same zod schemas the routes parse with. */
+export function openApiDocument() {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'airflowToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: "The JWT that Airflow's POST /auth/token returns",
+  });
+  const security = [{ [bearer.name]: [] }];
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/approvals',
+    summary: 'List approvals',
+    security,
+    request: { query: ApprovalListQuery },
+    responses: { 200: json(ApprovalList, 'A page of approvals'), ...errors(400, 401) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/approvals/{id}',
+    summary: 'Get one approval',
+    security,
+    request: { params: ApprovalIdParam },
+    responses: { 200: json(Approval, 'The approval'), ...errors(401, 404) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/approvals/{id}/votes',
+    summary: 'Vote on an approval as the signed-in person',
+    security,
+    request: {
+      params: ApprovalIdParam,
+      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      body: { content: { 'application/json': { schema: VoteRequest } } },
+    },
+    responses: { 200: json(Approval, 'The approval after the vote'), ...errors(400, 401, 403, 404, 409, 422, 503) },
+  });
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'airgate bridge', version: '1' },
+  });
+}

@@ -1,0 +1,106 @@
+import { http, HttpResponse } from 'msw';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { AirflowClient } from '../airflow/client.js';
+import type { Db } from '../store/db.js';
+import { AIRFLOW, airflowServer, api, hitlDetail, memoryDb, silentLog } from '../testing/fake-airflow.js';
+import { effect } from './effects.js';
+import { OutboxWorker } from './worker.js';
+
+const key = { dag_id: 'dag_a', run_id: 'manual__1', task_id: 'approve_load', map_index: -1 };
+const hitlUrl = api('/dags/dag_a/dagRuns/manual__1/taskInstances/approve_load/-1/hitlDetails');
+const tiUrl = api('/dags/dag_a/dagRuns/manual__1/taskInstances/approve_load');
+
+describe('outbox worker', () => {
+  let db: Db;
+  let clock: Date;
+  let worker: OutboxWorker;
+
+  beforeEach(async () => {
+    db = await memoryDb();
+    clock = new Date('2026-11-25T11:00:00Z');
+    worker = new OutboxWorker(db, new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' }), silentLog, 1000, () => clock);
+    await db
+      .insertInto('approval')
+      .values({ id: 'a1', ...key, try_number: 1, subject: 's', body: null, options: '[]', params: '{}', state: 'approved', policy: null, level: 1, created_at: clock.toISOString(), due_at: null, decided_at: null, outcome: null })
+      .execute();
+  });
+
+  const enqueue = async (e: { kind: string; payload: unknown }) =>
+    db
+      .insertInto('effect')
+      .values({ approval_id: 'a1', kind: e.kind, payload: JSON.stringify(e.payload), state: 'pending', attempts: 0, next_attempt_at: clock.toISOString(), last_error: null, created_at: clock.toISOString(), done_at: null })
+      .execute();
+  const states = async () => (await db.selectFrom('effect').select(['state', 'attempts']).orderBy('id').execute());
+
+  it('answers the HITL task and writes the note with the service token', async () => {
+    const seen: Array<{ url: string; auth: string | null; body: unknown }> = [];
+    airflowServer.use(
+      http.patch(hitlUrl, async ({ request }) => {
+        seen.push({ url: request.url, auth: request.headers.get('authorization'), body: await request.json() });
+        return HttpResponse.json({});
+      }),
+      http.patch(tiUrl, async ({ request }) => {
+        seen.push({ url: request.url, auth: request.headers.get('authorization'), body: await request.json() });
+        return HttpResponse.json({});
+      }),
+    );
+    await enqueue(effect('answer_hitl', { key, chosen_options: ['Approve'], params_input: { n: 1 } }));
+    await enqueue(effect('task_note', { key, note: 'Approve by alice' }));
+    await worker.kick();
+    expect(seen).toEqual([
+      { url: hitlUrl, auth: 'Bearer service-token', body: { chosen_options: ['Approve'], params_input: { n: 1 } } },
+      { url: `${tiUrl}?update_mask=note`, auth: 'Bearer service-token', body: { note: 'Approve by alice' } },
+    ]);
+    expect(await states()).toEqual([{ state: 'done', attempts: 1 }, { state: 'done', attempts: 1 }]);
+  });
+
+  it('keeps an effect while Airflow is down and applies it, once, when Airflow is back', async () => {
+    let up = false;
+    let applied = 0;
+    airflowServer.use(
+      http.patch(hitlUrl, () => {
+        if (!up) return HttpResponse.json({ detail: 'down' }, { status: 503 });
+        applied++;
+        return HttpResponse.json({});
+      }),
+    );
+    await enqueue(effect('answer_hitl', { key, chosen_options: ['Approve'], params_input: {} }));
+    await worker.kick();
+    expect(await states()).toEqual([{ state: 'pending', attempts: 1 }]);
+    await worker.kick();
+    expect(await states()).toEqual([{ state: 'pending', attempts: 1 }]); // backing off, not retried yet
+    up = true;
+    clock = new Date(clock.getTime() + 60_000);
+    await worker.kick();
+    await worker.kick();
+    expect(applied).toBe(1);
+    expect(await states()).toEqual([{ state: 'done', attempts: 2 }]);
+    expect(await worker.depth()).toEqual({ pending: 0, failed: 0 });
+  });
+
+  it('a 409 whose stored answer matches counts as done; a different stored answer fails for good', async () => {
+    airflowServer.use(
+      http.patch(hitlUrl, () => HttpResponse.json({ detail: 'already' }, { status: 409 })),
+      http.get(hitlUrl, () => HttpResponse.json({ ...hitlDetail(), response_received: true, chosen_options: ['Approve'] })),
+    );
+    await enqueue(effect('answer_hitl', { key, chosen_options: ['Approve'], params_input: {} }));
+    await enqueue(effect('answer_hitl', { key, chosen_options: ['Reject'], params_input: {} }));
+    await worker.kick();
+    expect(await states()).toEqual([{ state: 'done', attempts: 1 }, { state: 'failed', attempts: 1 }]);
+    expect(await worker.depth()).toEqual({ pending: 0, failed: 1 });
+  });
+
+  it('renews the service token once on 401', async () => {
+    let tokens = 0;
+    airflowServer.use(
+      http.post(`${AIRFLOW}/auth/token`, () => HttpResponse.json({ access_token: `t${++tokens}` }, { status: 201 })),
+      http.patch(tiUrl, ({ request }) =>
+        request.headers.get('authorization') === 'Bearer t2' ? HttpResponse.json({}) : HttpResponse.json({}, { status: 401 }),
+      ),
+    );
+    await enqueue(effect('task_note', { key, note: 'n' }));
+    await worker.kick();
+    expect(tokens).toBe(2);
+    expect(await states()).toEqual([{ state: 'done', attempts: 1 }]);
+  });
+});

@@ -1,0 +1,85 @@
+import SQLite from 'better-sqlite3';
+import { type Generated, Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrations } from './migrations.js';
+
+export interface ApprovalTable {
+  id: string;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  try_number: number;
+  subject: string;
+  body: string | null;
+  /** JSON array of option labels. */
+  options: string;
+  /** JSON object: the HITL form's params schema. */
+  params: string;
+  state: string;
+  policy: string | null;
+  level: number;
+  created_at: string;
+  due_at: string | null;
+  decided_at: string | null;
+  /** JSON `{option, params_input}` once final. */
+  outcome: string | null;
+}
+
+export interface VoteTable {
+  id: Generated<number>;
+  approval_id: string;
+  user: string;
+  option: string;
+  reason: string | null;
+  channel: string;
+  at: string;
+  params_input: string | null;
+  idempotency_key: string | null;
+}
+
+export interface EffectTable {
+  id: Generated<number>;
+  approval_id: string;
+  kind: string;
+  /** JSON: what to send to Airflow. */
+  payload: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  done_at: string | null;
+}
+
+export interface Database {
+  approval: ApprovalTable;
+  vote: VoteTable;
+  effect: EffectTable;
+}
+
+export type Db = Kysely<Database>;
+
+/** SQLite file by default (embedded, one process); PostgreSQL when `databaseUrl` is a postgres URL. */
+export function createDb(options: { databaseUrl?: string | undefined; sqliteFile: string }): Db {
+  if (options.databaseUrl?.startsWith('postgres')) {
+    return new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 10 }) }),
+    });
+  }
+  const sqlite = new SQLite(options.sqliteFile);
+  // WAL lets readers proceed while the single writer commits; busy_timeout waits out short write locks.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+}
+
+export async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`store migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

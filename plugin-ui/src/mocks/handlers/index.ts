@@ -1,0 +1,3 @@
+import { approvalsHandlers } from './approvals';
+
+export const handlers = [...approvalsHandlers];

@@ -1,0 +1,59 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+export interface StackInfo {
+  airflowUrl: string;
+  bridgeUrl: string;
+  passwords: Record<string, string>;
+  home: string;
+  outputDir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
+
+const repo = resolve(import.meta.dirname, '..', '..');
+
+/** Starts a fresh Airflow + bridge (own home, own ports) for the whole suite and stops it afterwards. */
+export default async function setup(project: TestProject) {
+  const home = resolve(repo, '.airgate', 'test');
+  rmSync(home, { recursive: true, force: true });
+  const airflowPort = process.env.AIRGATE_TEST_AIRFLOW_PORT ?? '28080';
+  const bridgePort = process.env.AIRGATE_TEST_BRIDGE_PORT ?? '28181';
+  const child = spawn(
+    resolve(repo, '.venv', 'bin', 'python'),
+    ['-m', 'airgate.devstack', 'up', '--home', home, '--airflow-port', airflowPort, '--bridge-port', bridgePort],
+    { cwd: repo, env: { ...process.env, RECONCILE_INTERVAL_MS: '1000' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await waitForReady(child);
+  const info = JSON.parse(readFileSync(resolve(home, 'stack.json'), 'utf8')) as { airflow_url: string; bridge_url: string };
+  project.provide('stack', {
+    airflowUrl: info.airflow_url,
+    bridgeUrl: info.bridge_url,
+    passwords: JSON.parse(readFileSync(resolve(home, 'passwords.json'), 'utf8')) as Record<string, string>,
+    home,
+    outputDir: resolve(repo, 'test-output'),
+  });
+  return async () => {
+    child.kill('SIGTERM');
+    await new Promise((done) => child.once('exit', done));
+  };
+}
+
+function waitForReady(child: ChildProcess): Promise<void> {
+  return new Promise((ready, fail) => {
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('airgate: READY')) ready();
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.once('exit', (code) => fail(new Error(`devstack exited with ${code}:\n${output.slice(-2000)}`)));
+  });
+}

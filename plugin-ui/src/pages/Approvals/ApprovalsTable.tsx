@@ -28,9 +28,13 @@ export const ApprovalsTable = ({ approvals, onChoose }: Props) => (
         {approvals.map((approval) => (
           <Table.Row key={approval.id}>
             <Table.Cell>{approval.dag_id}</Table.Cell>
-            <Table.Cell>{approval.run_id}</Table.Cell>
+            <Table.Cell maxW="48" whiteSpace="normal" wordBreak="break-all">
+              {approval.run_id}
+            </Table.Cell>
             <Table.Cell>{approval.task_id}</Table.Cell>
-            <Table.Cell>{approval.subject}</Table.Cell>
+            <Table.Cell maxW="sm" whiteSpace="normal">
+              {approval.subject}
+            </Table.Cell>
             <Table.Cell>
               <time dateTime={approval.created_at}>
                 {new Date(approval.created_at).toLocaleString()}

@@ -12,6 +12,7 @@ const Config = z.object({
   AIRGATE_DB_FILE: z.string().min(1).default('airgate.sqlite'),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
+  HITL_SETTLE_MS: z.coerce.number().int().min(0).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 export type Config = z.infer<typeof Config>;

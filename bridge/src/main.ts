@@ -24,7 +24,7 @@ async function main() {
   const airflow = new AirflowClient(config.AIRFLOW_URL, { username: config.AIRFLOW_USERNAME, password: config.AIRFLOW_PASSWORD });
   const store = new SqlApprovalStore(db);
   const outbox = new OutboxWorker(db, airflow, log, config.OUTBOX_INTERVAL_MS);
-  const service = new ApprovalService(store, () => void outbox.kick());
+  const service = new ApprovalService(store, () => void outbox.kick(), undefined, config.HITL_SETTLE_MS);
   const reconciler = new Reconciler(airflow, store, config.AIRFLOW_USERNAME, log);
 
   const app = createApp({

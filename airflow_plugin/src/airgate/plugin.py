@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from airflow.plugins_manager import AirflowPlugin
 
 from airgate.web import PREFIX, app
@@ -11,8 +9,8 @@ from airgate.web import PREFIX, app
 
 class AirgatePlugin(AirflowPlugin):
     name = "airgate"
-    fastapi_apps: ClassVar[list[Any]] = [{"app": app, "url_prefix": PREFIX, "name": "airgate"}]
-    react_apps: ClassVar[list[Any]] = [
+    fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "airgate"}]
+    react_apps = [
         {
             "name": "Approvals",
             "bundle_url": f"{PREFIX}/static/airgate.umd.js",

@@ -1,9 +1,10 @@
 import request from 'supertest';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../app.js';
 import { airflowTokenVerifier } from '../identity/tokens.js';
 import type { Db } from '../store/db.js';
-import { JWT_SECRET, memoryDb, silentLog, tokenFor } from '../testing/fake-airflow.js';
+import { databases } from '../testing/databases.js';
+import { JWT_SECRET, silentLog, tokenFor } from '../testing/fake-airflow.js';
 import { ApprovalService } from './service.js';
 import { type ApprovalRequest, SqlApprovalStore } from './store.js';
 
@@ -21,8 +22,9 @@ const request1: ApprovalRequest = {
   due_at: null,
 };
 
-describe('approvals API', () => {
+describe.each(databases)('approvals API on $name', (database) => {
   let db: Db;
+  let drop: () => Promise<void>;
   let store: SqlApprovalStore;
   let decided: number;
   let app: ReturnType<typeof createApp>;
@@ -30,7 +32,7 @@ describe('approvals API', () => {
   let alice: string;
 
   beforeEach(async () => {
-    db = await memoryDb();
+    ({ db, drop } = await database.create());
     store = new SqlApprovalStore(db);
     decided = 0;
     const service = new ApprovalService(store, () => decided++, () => new Date('2026-11-25T11:00:00Z'));
@@ -44,6 +46,7 @@ describe('approvals API', () => {
     id = (await store.register(request1)).approval.id;
     alice = await tokenFor('alice');
   });
+  afterEach(() => drop());
 
   const vote = (token: string | null, body: unknown, approvalId = id) => {
     const req = request(app).post(`/api/v1/approvals/${approvalId}/votes`);
@@ -71,6 +74,16 @@ describe('approvals API', () => {
     expect(effects.map((e) => e.kind)).toEqual(['answer_hitl', 'task_note']);
     expect(JSON.parse(effects[0]!.payload)).toMatchObject({ chosen_options: ['Approve'] });
     expect(JSON.parse(effects[1]!.payload).note).toContain('Approve by alice via api: fine');
+  });
+
+  it('holds the answer to a request younger than the settle time, so Airflow has finished parking the task', async () => {
+    const fresh = await store.register({ ...request1, run_id: 'manual__fresh', created_at: '2026-11-25T10:59:58.000Z' });
+    await vote(alice, { option: 'Approve' }, fresh.approval.id);
+    const effects = await db.selectFrom('effect').select(['kind', 'next_attempt_at']).where('approval_id', '=', fresh.approval.id).execute();
+    expect(Object.fromEntries(effects.map((e) => [e.kind, e.next_attempt_at]))).toEqual({
+      answer_hitl: '2026-11-25T11:00:03.000Z',
+      task_note: '2026-11-25T11:00:00.000Z',
+    });
   });
 
   it('a reject option ends the approval rejected', async () => {

@@ -20,12 +20,20 @@ export function decisionNote(approval: StoredApproval): string {
   return `airgate: ${approval.state}\n${lines.join('\n')}`;
 }
 
+/**
+ * Airflow 3.3.2 fails a HITL task answered while the scheduler has not yet processed the executor event of
+ * the workload that parked it (it sees "success" for a task it has already re-queued). Parking takes a
+ * second or two, so the answer to a request younger than this waits; no person decides that fast.
+ */
+export const DEFAULT_HITL_SETTLE_MS = 5000;
+
 /** Approval rules; knows nothing of HTTP. The first eligible vote decides (policies refine this). */
 export class ApprovalService {
   constructor(
     private readonly store: ApprovalStore,
     private readonly onDecided: () => void,
     private readonly now: () => Date = () => new Date(),
+    private readonly hitlSettleMs = DEFAULT_HITL_SETTLE_MS,
   ) {}
 
   async get(id: string): Promise<StoredApproval> {
@@ -65,7 +73,10 @@ export class ApprovalService {
         },
         final: { state, outcome: { option: input.option, params_input } },
         effects: [
-          effect('answer_hitl', { key, chosen_options: [input.option], params_input }),
+          {
+            ...effect('answer_hitl', { key, chosen_options: [input.option], params_input }),
+            not_before: new Date(Date.parse(approval.created_at) + this.hitlSettleMs).toISOString(),
+          },
           effect('task_note', { key, note: decisionNote(decided) }),
         ],
       },

@@ -35,6 +35,8 @@ export interface NewVote {
 export interface NewEffect {
   kind: string;
   payload: unknown;
+  /** Earliest time to apply it (ISO); defaults to the decision's time. */
+  not_before?: string;
 }
 
 export interface Decision {
@@ -206,7 +208,7 @@ export class SqlApprovalStore implements ApprovalStore {
             payload: json(effect.payload),
             state: 'pending',
             attempts: 0,
-            next_attempt_at: at,
+            next_attempt_at: effect.not_before && effect.not_before > at ? effect.not_before : at,
             last_error: null,
             created_at: at,
             done_at: null,

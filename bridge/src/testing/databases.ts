@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { type Db, createDb, migrate } from '../store/db.js';
+
+/** PostgreSQL for the store suites; CI and every dev machine run one here (trust auth). */
+export const POSTGRES_URL = process.env.AIRGATE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  name: 'sqlite' | 'postgres';
+  /** A fresh, migrated database; `drop` removes it. */
+  create(): Promise<{ db: Db; drop: () => Promise<void> }>;
+}
+
+export const sqlite: TestDatabase = {
+  name: 'sqlite',
+  async create() {
+    const db = createDb({ sqliteFile: ':memory:' });
+    await migrate(db);
+    return { db, drop: () => db.destroy() };
+  },
+};
+
+export const postgres: TestDatabase = {
+  name: 'postgres',
+  async create() {
+    const dbName = `airgate_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    const url = new URL(POSTGRES_URL);
+    url.pathname = `/${dbName}`;
+    const db = createDb({ databaseUrl: url.toString(), sqliteFile: '' });
+    await migrate(db);
+    return {
+      db,
+      drop: async () => {
+        await db.destroy();
+        const cleanup = new pg.Client({ connectionString: POSTGRES_URL });
+        await cleanup.connect();
+        await cleanup.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+        await cleanup.end();
+      },
+    };
+  },
+};
+
+/** Every store suite runs once per database: `describe.each(databases)('... on $name', ...)`. */
+export const databases: TestDatabase[] = [sqlite, postgres];

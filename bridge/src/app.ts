@@ -3,19 +3,25 @@ import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { approvalRoutes } from './approvals/routes.js';
+import { approvalRoutes, registrationHandler } from './approvals/routes.js';
 import type { ApprovalService } from './approvals/service.js';
-import type { ApprovalStore } from './approvals/store.js';
-import { requirePerson } from './http/auth.js';
+import { auditRoutes } from './audit/routes.js';
+import type { AuditTrail } from './audit/trail.js';
+import { docsRoutes } from './docs-page.js';
+import { requirePerson, requireServiceToken } from './http/auth.js';
 import { errorHandler, notFoundRoute } from './http/errors.js';
 import type { TokenVerifier } from './identity/tokens.js';
+import type { Metrics } from './metrics/registry.js';
 import { openApiDocument } from './openapi.js';
 
 export interface AppDeps {
   log: Logger;
-  store: ApprovalStore;
   service: ApprovalService;
+  trail: AuditTrail;
+  metrics: Metrics;
   verifyToken: TokenVerifier;
+  /** What the Airflow side presents to register approvals. */
+  serviceToken: string;
   /** Readiness of each dependency, with details for operators. */
   readiness: () => Promise<{ ok: boolean; details: Record<string, unknown> }>;
   rateLimitPerMinute?: number;
@@ -25,8 +31,15 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
   app.use(helmet());
-  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
+    }),
+  );
   app.use(express.json({ limit: '256kb' }));
 
   app.get('/healthz', (_req, res) => {
@@ -36,13 +49,21 @@ export function createApp(deps: AppDeps) {
     const readiness = await deps.readiness();
     res.status(readiness.ok ? 200 : 503).json(readiness);
   });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
   const openapi = openApiDocument();
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  app.use('/api/v1/docs', docsRoutes());
 
-  const limiter = rateLimit({ windowMs: 60_000, limit: deps.rateLimitPerMinute ?? 600, standardHeaders: 'draft-8', legacyHeaders: false });
-  app.use('/api/v1/approvals', limiter, requirePerson(deps.verifyToken), approvalRoutes(deps.service, deps.store));
+  const limiter = rateLimit({ windowMs: 60_000, limit: deps.rateLimitPerMinute ?? 1200, standardHeaders: 'draft-8', legacyHeaders: false });
+  const person = requirePerson(deps.verifyToken);
+  app.use('/api/v1', limiter);
+  app.post('/api/v1/approvals', requireServiceToken(deps.serviceToken), registrationHandler(deps.service));
+  app.use('/api/v1/approvals', person, approvalRoutes(deps.service, deps.metrics));
+  app.use('/api/v1/audit', person, auditRoutes(deps.trail));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));

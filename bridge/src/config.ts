@@ -12,7 +12,10 @@ const Config = z.object({
   AIRGATE_DB_FILE: z.string().min(1).default('airgate.sqlite'),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
-  HITL_SETTLE_MS: z.coerce.number().int().min(0).default(5000),
+  HITL_SETTLE_MS: z.coerce.number().int().min(0).default(10_000),
+  AIRGATE_SERVICE_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  AIRGATE_POLICIES_FILE: z.string().min(1).optional(),
+  POLICIES_POLL_MS: z.coerce.number().int().min(100).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 export type Config = z.infer<typeof Config>;

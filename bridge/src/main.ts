@@ -2,12 +2,21 @@ import { pino } from 'pino';
 import { AirflowClient } from './airflow/client.js';
 import { createApp } from './app.js';
 import { Reconciler } from './approvals/reconcile.js';
-import { ApprovalService } from './approvals/service.js';
+import { ApprovalService, type PolicySource } from './approvals/service.js';
 import { SqlApprovalStore } from './approvals/store.js';
+import { AuditTrail } from './audit/trail.js';
 import { loadConfig } from './config.js';
 import { airflowTokenVerifier } from './identity/tokens.js';
+import { createMetrics } from './metrics/registry.js';
 import { OutboxWorker } from './outbox/worker.js';
+import { PolicyFile } from './policies/index.js';
+import { defaultPolicies } from './policies/defaults.js';
 import { createDb, migrate } from './store/db.js';
+
+const fail = (message: string): never => {
+  console.error(`airgate bridge: ${message}`);
+  process.exit(2);
+};
 
 // Composition root: the only place that reads the environment and wires real collaborators.
 async function main() {
@@ -15,41 +24,89 @@ async function main() {
   try {
     config = loadConfig(process.env);
   } catch (err) {
-    console.error(`airgate bridge: ${(err as Error).message}`);
-    process.exit(2);
+    return fail((err as Error).message);
   }
   const log = pino({ level: config.LOG_LEVEL });
   const db = createDb({ databaseUrl: config.DATABASE_URL, sqliteFile: config.AIRGATE_DB_FILE });
   await migrate(db);
+  const trail = new AuditTrail(db);
+
+  let policies: PolicySource;
+  let policyFile: PolicyFile | null = null;
+  if (config.AIRGATE_POLICIES_FILE) {
+    policyFile = new PolicyFile(config.AIRGATE_POLICIES_FILE);
+    try {
+      policyFile.load();
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    policies = policyFile;
+    const file = policyFile;
+    file.watch(
+      (result) => {
+        if (result.ok) log.info({ version: result.version }, 'policies reloaded');
+        else log.error({ error: result.error }, 'policies reload failed; keeping the last good policies');
+        void trail.append(db, {
+          actor: 'system',
+          action: result.ok ? 'policy.reloaded' : 'policy.reload_failed',
+          details: result.ok ? { version: result.version, file: file.path } : { error: result.error, kept: file.current().version },
+        });
+      },
+      { interval: config.POLICIES_POLL_MS },
+    );
+  } else {
+    const fixed = defaultPolicies();
+    policies = { current: () => fixed };
+  }
+
   const airflow = new AirflowClient(config.AIRFLOW_URL, { username: config.AIRFLOW_USERNAME, password: config.AIRFLOW_PASSWORD });
-  const store = new SqlApprovalStore(db);
+  const store = new SqlApprovalStore(db, trail);
   const outbox = new OutboxWorker(db, airflow, log, config.OUTBOX_INTERVAL_MS);
-  const service = new ApprovalService(store, () => void outbox.kick(), undefined, config.HITL_SETTLE_MS);
-  const reconciler = new Reconciler(airflow, store, config.AIRFLOW_USERNAME, log);
+  const metrics = createMetrics({
+    pendingApprovals: async () =>
+      Number((await db.selectFrom('approval').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending').executeTakeFirst())?.n ?? 0),
+    outbox: () => outbox.depth(),
+  });
+  const service = new ApprovalService({
+    store,
+    policies,
+    onDecided: (state) => {
+      metrics.decisions.inc({ state });
+      void outbox.kick();
+    },
+    hitlSettleMs: config.HITL_SETTLE_MS,
+  });
+  const reconciler = new Reconciler(airflow, store, service, config.AIRFLOW_USERNAME, log);
 
   const app = createApp({
     log,
-    store,
     service,
+    trail,
+    metrics,
     verifyToken: airflowTokenVerifier(config.AIRFLOW_JWT_SECRET, config.AIRFLOW_JWT_AUDIENCE),
+    serviceToken: config.AIRGATE_SERVICE_TOKEN,
     readiness: async () => {
       const [storeOk, airflowOk, depth] = await Promise.all([
         db.selectFrom('approval').select('id').limit(1).execute().then(() => true, () => false),
         airflow.health().catch(() => false),
         outbox.depth().catch(() => null),
       ]);
-      return { ok: storeOk && airflowOk, details: { store: storeOk, airflow: airflowOk, outbox: depth } };
+      return {
+        ok: storeOk && airflowOk,
+        details: { store: storeOk, airflow: airflowOk, outbox: depth, policies: policies.current().version },
+      };
     },
   });
 
   outbox.start();
   reconciler.start(config.RECONCILE_INTERVAL_MS);
   const server = app.listen(config.PORT, config.HOST, () => {
-    log.info({ port: config.PORT, airflow: config.AIRFLOW_URL }, 'airgate bridge listening');
+    log.info({ port: config.PORT, airflow: config.AIRFLOW_URL, policies: policies.current().source }, 'airgate bridge listening');
   });
 
   const shutdown = async () => {
     server.close();
+    policyFile?.close();
     await Promise.all([reconciler.stop(), outbox.stop()]);
     await db.destroy();
     process.exit(0);

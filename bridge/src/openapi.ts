@@ -1,6 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from './zod.js';
 import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, VoteRequest } from './approvals/schemas.js';
+import { AuditList, AuditListQuery, AuditVerification } from './audit/schemas.js';
 import { ErrorBody } from './http/errors.js';
 
 const json = (schema: z.ZodType, description: string) => ({
@@ -46,6 +47,21 @@ export function openApiDocument() {
       body: { content: { 'application/json': { schema: VoteRequest } } },
     },
     responses: { 200: json(Approval, 'The approval after the vote'), ...errors(400, 401, 403, 404, 409, 422, 503) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/audit',
+    summary: 'List audit entries in seq order, optionally for one approval',
+    security,
+    request: { query: AuditListQuery },
+    responses: { 200: json(AuditList, 'A page of audit entries'), ...errors(400, 401) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/audit/verify',
+    summary: 'Recompute the hash chain over the whole audit trail',
+    security,
+    responses: { 200: json(AuditVerification, 'Whether the trail is intact, and where it first breaks'), ...errors(401) },
   });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -56,7 +56,11 @@ class Stack:
     def secrets(self) -> dict[str, str]:
         return _load_or_create(
             self.home / "secrets.json",
-            lambda: {"jwt_secret": secrets.token_urlsafe(48), "secret_key": secrets.token_urlsafe(32)},
+            lambda: {
+                "jwt_secret": secrets.token_urlsafe(48),
+                "secret_key": secrets.token_urlsafe(32),
+                "bridge_service_token": secrets.token_urlsafe(32),
+            },
         )
 
     def passwords(self) -> dict[str, str]:
@@ -89,6 +93,9 @@ class Stack:
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "AIRGATE_BRIDGE_URL": self.bridge_url,
+            "AIRFLOW_CONN_AIRGATE_BRIDGE": json.dumps(
+                {"conn_type": "http", "host": self.bridge_url, "password": keys["bridge_service_token"]}
+            ),
         }
         return {**os.environ, **settings}
 
@@ -100,6 +107,8 @@ class Stack:
             "AIRFLOW_USERNAME": SERVICE_ACCOUNT,
             "AIRFLOW_PASSWORD": self.passwords()[SERVICE_ACCOUNT],
             "AIRFLOW_JWT_SECRET": keys["jwt_secret"],
+            "AIRGATE_SERVICE_TOKEN": keys["bridge_service_token"],
+            "AIRGATE_POLICIES_FILE": str(REPO_ROOT / "dags" / "policies.yaml"),
             "AIRGATE_DB_FILE": str(self.home / "bridge.sqlite"),
             "RECONCILE_INTERVAL_MS": os.environ.get("RECONCILE_INTERVAL_MS", "1000"),
         }
@@ -132,13 +141,13 @@ class Stack:
 
 
 def _load_or_create(path: Path, create: Any) -> dict[str, str]:
-    if path.exists():
-        loaded: dict[str, str] = json.loads(path.read_text())
-        return loaded
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value: dict[str, str] = create()
-    path.write_text(json.dumps(value, indent=2) + "\n")
-    path.chmod(0o600)
+    """Values generated once per home and kept; keys added by a newer airgate are generated on first use."""
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    value: dict[str, str] = {**create(), **stored}
+    if value != stored:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value, indent=2) + "\n")
+        path.chmod(0o600)
     return value
 
 

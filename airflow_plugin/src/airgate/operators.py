@@ -6,6 +6,9 @@ import os
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.sdk import BaseNotifier
+
+from airgate.notifiers import BridgeRegistrationNotifier
 
 # The bridge answers every airgate HITL task with this Airflow user. Being the only assigned user is what
 # stops Airflow's own Required Actions form from bypassing the bridge's rules (quorum, levels, self-approval).
@@ -21,16 +24,26 @@ class AirgateApprovalOperator(ApprovalOperator):
 
     :param subject: Headline of the request, shown in every channel.
     :param body: Markdown that gives the approver what they need to decide.
+    :param notifiers: More notifiers to call when the request is written; the bridge's registration
+        notifier always comes first.
     :param kwargs: Everything else ``ApprovalOperator`` takes (``response_timeout``, ``defaults``,
         ``params``, ``fail_on_reject``, ...), except ``assigned_users``, which airgate owns.
     """
 
-    def __init__(self, *, subject: str, body: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        subject: str,
+        body: str | None = None,
+        notifiers: list[BaseNotifier] | None = None,
+        **kwargs: Any,
+    ) -> None:
         if "assigned_users" in kwargs:
             raise ValueError("airgate assigns its service account; approvers come from the bridge's policies")
         super().__init__(
             subject=subject,
             body=body,
             assigned_users=[{"id": SERVICE_ACCOUNT, "name": SERVICE_ACCOUNT}],
+            notifiers=[BridgeRegistrationNotifier(), *(notifiers or [])],
             **kwargs,
         )

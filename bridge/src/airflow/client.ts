@@ -4,6 +4,8 @@ import type { components } from './schema.js';
 
 export type HitlDetail = components['schemas']['HITLDetail'];
 export type HitlAnswer = components['schemas']['UpdateHITLDetailPayload'];
+export type DagRun = components['schemas']['DAGRunResponse'];
+export type Dag = components['schemas']['DAGResponse'];
 type HitlDetailCollection = components['schemas']['HITLDetailCollection'];
 type TokenResponse = authComponents['schemas']['LoginResponse'];
 
@@ -69,6 +71,14 @@ export class AirflowClient {
       all.push(...res.data.hitl_details);
       if (res.data.hitl_details.length < pageSize) return all;
     }
+  }
+
+  async getDagRun(dagId: string, runId: string): Promise<DagRun> {
+    return (await this.http.get<DagRun>(`/api/v2/dags/${seg(dagId)}/dagRuns/${seg(runId)}`)).data;
+  }
+
+  async getDag(dagId: string): Promise<Dag> {
+    return (await this.http.get<Dag>(`/api/v2/dags/${seg(dagId)}`)).data;
   }
 
   async getHitl(key: TaskInstanceKey): Promise<HitlDetail> {

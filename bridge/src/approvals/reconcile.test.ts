@@ -2,8 +2,9 @@ import { http, HttpResponse } from 'msw';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AirflowClient } from '../airflow/client.js';
 import { AIRFLOW, airflowServer, api, hitlDetail, memoryDb, silentLog } from '../testing/fake-airflow.js';
+import { buildBridge } from '../testing/harness.js';
 import { Reconciler } from './reconcile.js';
-import { SqlApprovalStore } from './store.js';
+import type { SqlApprovalStore } from './store.js';
 
 const detailUrl = (run: string) => api(`/dags/dag_a/dagRuns/${run}/taskInstances/approve_load/-1/hitlDetails`);
 
@@ -13,23 +14,30 @@ describe('reconcile loop', () => {
   let pending = [hitlDetail()];
 
   beforeEach(async () => {
-    store = new SqlApprovalStore(await memoryDb());
-    reconciler = new Reconciler(new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' }), store, 'airgate', silentLog);
+    const bridge = buildBridge(await memoryDb());
+    store = bridge.store;
+    reconciler = new Reconciler(new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' }), store, bridge.service, 'airgate', silentLog);
     pending = [hitlDetail({ run_id: 'r1' }), hitlDetail({ run_id: 'r2', assigned: 'someone-else' })];
     airflowServer.use(
       http.get(api('/dags/~/dagRuns/~/hitlDetails'), ({ request }) => {
         expect(new URL(request.url).searchParams.get('response_received')).toBe('false');
         return HttpResponse.json({ hitl_details: pending, total_entries: pending.length });
       }),
+      http.get(api('/dags/dag_a'), () => HttpResponse.json({ dag_id: 'dag_a', tags: [{ name: 'finance', dag_id: 'dag_a' }] })),
+      http.get(api('/dags/dag_a/dagRuns/:run'), ({ params }) =>
+        HttpResponse.json({ dag_run_id: params.run, triggering_user_name: 'bob', conf: { amount: 12 } }),
+      ),
     );
   });
 
   const pendingRuns = async () => (await store.list({ state: 'pending', limit: 50 })).items.map((a) => a.run_id);
 
-  it('registers pending HITL tasks assigned to the service account only, once', async () => {
+  it('registers pending HITL tasks assigned to the service account only, once, with requester, tags and conf', async () => {
     await reconciler.runOnce();
     await reconciler.runOnce();
     expect(await pendingRuns()).toEqual(['r1']);
+    const [approval] = (await store.list({ state: 'pending', limit: 50 })).items;
+    expect(approval).toMatchObject({ requester: 'bob', tags: ['finance'], values: { amount: 12 }, policy: 'anyone-else' });
   });
 
   it('closes approvals Airflow resolved: timeout default → expired, answered → approved/rejected, gone → cancelled', async () => {

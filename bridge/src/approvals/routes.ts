@@ -1,37 +1,51 @@
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import { personOf } from '../http/auth.js';
 import { parse } from '../http/errors.js';
-import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, VoteRequest } from './schemas.js';
+import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, ApprovalRegistration, VoteRequest } from './schemas.js';
+import type { Metrics } from '../metrics/registry.js';
 import type { ApprovalService } from './service.js';
-import type { ApprovalStore } from './store.js';
 
 // Channels a request may name for itself; anything else is recorded as the API.
 const SELF_NAMED_CHANNELS = new Set(['ui']);
 
-export function approvalRoutes(service: ApprovalService, store: ApprovalStore): Router {
+/** People's routes: list, read, vote. Identity comes from the verified token only. */
+export function approvalRoutes(service: ApprovalService, metrics: Metrics): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
     const query = parse(ApprovalListQuery, req.query, 'query');
-    const page = await store.list({ ...query, user: personOf(req).user });
-    res.json(ApprovalList.parse(page));
+    res.json(ApprovalList.parse(await service.list(query, personOf(req))));
   });
 
   router.get('/:id', async (req, res) => {
     const { id } = parse(ApprovalIdParam, req.params, 'id');
-    res.json(Approval.parse(await service.get(id)));
+    res.json(Approval.parse(await service.view(id)));
   });
 
   router.post('/:id/votes', async (req, res) => {
     const { id } = parse(ApprovalIdParam, req.params, 'id');
     const body = parse(VoteRequest, req.body ?? {}, 'body');
     const named = req.get('x-airgate-channel') ?? '';
-    const approval = await service.vote(id, personOf(req), body, {
-      channel: SELF_NAMED_CHANNELS.has(named) ? named : 'api',
-      idempotencyKey: req.get('idempotency-key') ?? null,
-    });
-    res.json(Approval.parse(approval));
+    const channel = SELF_NAMED_CHANNELS.has(named) ? named : 'api';
+    try {
+      const approval = await service.vote(id, personOf(req), body, { channel, idempotencyKey: req.get('idempotency-key') ?? null });
+      metrics.votes.inc({ channel, result: 'recorded' });
+      res.json(Approval.parse(approval));
+    } catch (err) {
+      metrics.votes.inc({ channel, result: 'refused' });
+      throw err;
+    }
   });
 
   return router;
+}
+
+/** The Airflow side announcing a request (service token); idempotent on the task try. */
+export function registrationHandler(service: ApprovalService): RequestHandler {
+  return async (req, res) => {
+    const body = parse(ApprovalRegistration, req.body ?? {}, 'body');
+    const known = await service.findByTaskTry(body);
+    const approval = known ?? (await service.register({ ...body, created_at: new Date().toISOString() }, 'push'));
+    res.status(known ? 200 : 201).json(Approval.parse(service.withProgress(approval)));
+  };
 }

@@ -1,40 +1,96 @@
+import { ApiError, conflict, forbidden, notFound } from '../http/errors.js';
 import type { Person } from '../identity/tokens.js';
-import { ApiError, conflict, notFound } from '../http/errors.js';
 import { effect } from '../outbox/effects.js';
-import type { ApprovalState, VoteRequest } from './schemas.js';
-import type { ApprovalStore, StoredApproval } from './store.js';
+import {
+  type Level,
+  type LevelTally,
+  type Policy,
+  type PolicySet,
+  checkVote,
+  dueAt,
+  evaluateLevel,
+  isRejecting,
+  selectPolicy,
+} from '../policies/index.js';
+import { hitlFormProblem } from './hitl-form.js';
+import type { ApprovalListQuery, ApprovalState, Outcome, Progress, VoteRequest } from './schemas.js';
+import { type ApprovalRequest, type ApprovalStore, type LockedApproval, type StoredApproval, type TaskTryKey, encodeCursor } from './store.js';
 
-const REJECTING = /^(reject|deny|decline|no)$/i;
+/**
+ * Airflow 3.3.2 fails a HITL task answered before the scheduler has processed the executor event of the
+ * workload that parked it (it then sees "success" for a task it has already re-queued). That event can
+ * come up to `[workers] min_heartbeat_interval` (5 s) after parking, plus a scheduler loop; so the answer
+ * to a request younger than this waits. No person decides that fast; automated voters just wait a little.
+ */
+export const DEFAULT_HITL_SETTLE_MS = 10_000;
 
-/** The state an approval ends in when `option` is chosen. */
-export const stateForOption = (option: string): ApprovalState => (REJECTING.test(option) ? 'rejected' : 'approved');
+/** Where policies come from: the watched file, or a fixed set. */
+export interface PolicySource {
+  current(): PolicySet;
+}
 
 export interface VoteContext {
   channel: string;
   idempotencyKey: string | null;
 }
 
-/** The note written on the task instance, so Airflow's own UI shows who decided and why. */
-export function decisionNote(approval: StoredApproval): string {
-  const lines = approval.votes.map((v) => `${v.option} by ${v.user} via ${v.channel}${v.reason ? `: ${v.reason}` : ''}`);
-  return `airgate: ${approval.state}\n${lines.join('\n')}`;
+/** What Airflow did to a request the bridge had not decided. */
+export type AirflowResolution =
+  | { kind: 'gone' }
+  | { kind: 'answered'; option: string; params_input: Record<string, unknown>; by: string | null };
+
+export interface ApprovalServiceOptions {
+  store: ApprovalStore;
+  policies: PolicySource;
+  /** Called after a decision committed, so its effects are applied without waiting for the next tick. */
+  onDecided: (state: ApprovalState) => void;
+  now?: () => Date;
+  hitlSettleMs?: number;
 }
 
-/**
- * Airflow 3.3.2 fails a HITL task answered while the scheduler has not yet processed the executor event of
- * the workload that parked it (it sees "success" for a task it has already re-queued). Parking takes a
- * second or two, so the answer to a request younger than this waits; no person decides that fast.
- */
-export const DEFAULT_HITL_SETTLE_MS = 5000;
+/** The note written on the task instance, so Airflow's own UI shows who decided and why. */
+export function decisionNote(state: ApprovalState, approval: StoredApproval, policyVersion: string): string {
+  const lines = approval.votes
+    .filter((v) => !v.replaced)
+    .map((v) => `${v.option} by ${v.user} via ${v.channel}${v.reason ? `: ${v.reason}` : ''}`);
+  return [`airgate: ${state} (policy ${approval.policy ?? 'none'} @ ${policyVersion})`, ...lines].join('\n');
+}
 
-/** Approval rules; knows nothing of HTTP. The first eligible vote decides (policies refine this). */
+export type ApprovalView = StoredApproval & { progress: Progress | null };
+
+const taskKey = (a: StoredApproval) => ({ dag_id: a.dag_id, run_id: a.run_id, task_id: a.task_id, map_index: a.map_index });
+
+/** Approval rules: policies, levels, quorum, self-approval, forms. Knows nothing of HTTP or SQL. */
 export class ApprovalService {
-  constructor(
-    private readonly store: ApprovalStore,
-    private readonly onDecided: () => void,
-    private readonly now: () => Date = () => new Date(),
-    private readonly hitlSettleMs = DEFAULT_HITL_SETTLE_MS,
-  ) {}
+  private readonly store: ApprovalStore;
+  private readonly policies: PolicySource;
+  private readonly onDecided: (state: ApprovalState) => void;
+  private readonly now: () => Date;
+  private readonly hitlSettleMs: number;
+
+  constructor(options: ApprovalServiceOptions) {
+    this.store = options.store;
+    this.policies = options.policies;
+    this.onDecided = options.onDecided;
+    this.now = options.now ?? (() => new Date());
+    this.hitlSettleMs = options.hitlSettleMs ?? DEFAULT_HITL_SETTLE_MS;
+  }
+
+  /** Registers a request (idempotent on the task try) under the policy that matches it now. */
+  async register(request: ApprovalRequest, channel: string): Promise<StoredApproval> {
+    const set = this.policies.current();
+    const policy = selectPolicy(set, request);
+    const due = policy ? dueAt(policy, new Date(request.created_at)) : null;
+    const { approval } = await this.store.register(
+      { ...request, policy: policy?.name ?? null, policy_version: set.version, due_at: due?.toISOString() ?? null },
+      channel,
+    );
+    return approval;
+  }
+
+  findByTaskTry(key: TaskTryKey): Promise<StoredApproval | undefined> {
+    return this.store.findByTaskTry(key);
+  }
 
   async get(id: string): Promise<StoredApproval> {
     const approval = await this.store.get(id);
@@ -42,48 +98,212 @@ export class ApprovalService {
     return approval;
   }
 
-  async vote(id: string, person: Person, input: VoteRequest, ctx: VoteContext): Promise<StoredApproval> {
-    const approval = await this.get(id);
-    if (ctx.idempotencyKey && (await this.store.findVoteByIdempotencyKey(id, person.user, ctx.idempotencyKey))) {
-      return approval;
+  /** The approval as a person sees it: with where its current level stands under today's policies. */
+  async view(id: string): Promise<ApprovalView> {
+    return this.withProgress(await this.get(id));
+  }
+
+  withProgress(approval: StoredApproval): ApprovalView {
+    const set = this.policies.current();
+    const policy = selectPolicy(set, approval);
+    if (!policy) return { ...approval, progress: null };
+    const level = policy.levels[Math.min(approval.level, policy.levels.length) - 1]!;
+    const tally = this.tally(set, policy, level, approval);
+    return {
+      ...approval,
+      progress: {
+        levels: policy.levels.length,
+        level_name: level.name,
+        needed: tally.needed,
+        approvals: tally.approvals,
+        rejections: tally.rejections,
+      },
+    };
+  }
+
+  /**
+   * A page of approvals; `mine` keeps those the person may vote on now. Eligibility depends on the policies
+   * in force, not on stored columns, so "mine" filters store pages until the page is full.
+   */
+  async list(query: ApprovalListQuery, person: Person): Promise<{ items: ApprovalView[]; next_cursor: string | null }> {
+    if (!query.mine) {
+      const page = await this.store.list(query);
+      return { items: page.items.map((a) => this.withProgress(a)), next_cursor: page.next_cursor };
     }
+    const items: ApprovalView[] = [];
+    let cursor = query.cursor;
+    for (;;) {
+      const page = await this.store.list({ ...query, cursor, limit: Math.max(query.limit, 100) });
+      for (const approval of page.items) {
+        if (!this.canVote(approval, person)) continue;
+        items.push(this.withProgress(approval));
+        if (items.length === query.limit) {
+          // The next page starts after this approval, not after the whole store page.
+          return { items, next_cursor: encodeCursor(approval) };
+        }
+      }
+      if (!page.next_cursor) return { items, next_cursor: null };
+      cursor = page.next_cursor;
+    }
+  }
+
+  /** Whether `person` may vote on the approval's open level now (for the "mine" inbox). */
+  canVote(approval: StoredApproval, person: Person): boolean {
+    if (approval.state !== 'pending') return false;
+    const set = this.policies.current();
+    const policy = selectPolicy(set, approval);
+    if (!policy) return false;
+    const level = policy.levels[Math.min(approval.level, policy.levels.length) - 1]!;
+    const check = checkVote(level, person, { option: approval.options[0] ?? '', reason: 'x', params_input: {} }, {
+      set,
+      policy,
+      requester: approval.requester,
+    });
+    return check.ok || check.kind === 'form_invalid';
+  }
+
+  async vote(id: string, person: Person, input: VoteRequest, ctx: VoteContext): Promise<ApprovalView> {
+    if (ctx.idempotencyKey && (await this.store.findVoteByIdempotencyKey(id, person.user, ctx.idempotencyKey))) {
+      return this.view(id);
+    }
+    const set = this.policies.current();
+    const at = this.now().toISOString();
+    // A refusal is audited and committed, then raised once the transaction has ended.
+    const result = await this.store.withLockedApproval(id, async (locked) => {
+      try {
+        return { final: await this.applyVote(locked, set, person, input, ctx, at) };
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status === 409) throw err;
+        await locked.audit({
+          actor: person.user,
+          action: 'vote.refused',
+          channel: ctx.channel,
+          reason: input.reason ?? null,
+          details: { option: input.option, status: err.status, code: err.code, message: err.message, policy_version: set.version },
+        });
+        return { refusal: err };
+      }
+    });
+    if (!result) throw notFound(`approval ${id} not found`);
+    if ('refusal' in result) throw result.refusal;
+    if (result.final) this.onDecided(result.final);
+    return this.view(id);
+  }
+
+  /** Records the vote and moves the approval on; returns the final state when this vote decided it. */
+  private async applyVote(
+    locked: LockedApproval,
+    set: PolicySet,
+    person: Person,
+    input: VoteRequest,
+    ctx: VoteContext,
+    at: string,
+  ): Promise<ApprovalState | null> {
+    const approval = locked.approval;
     if (approval.state !== 'pending') throw conflict(`approval is already ${approval.state}`);
     if (!approval.options.includes(input.option)) {
       throw new ApiError(422, 'invalid_option', `option must be one of ${approval.options.join(', ')}`, 'option');
     }
-    const at = this.now().toISOString();
-    const params_input = input.params_input ?? {};
-    const state = stateForOption(input.option);
-    const decided: StoredApproval = {
-      ...approval,
-      state,
-      votes: [...approval.votes, { user: person.user, option: input.option, reason: input.reason ?? null, channel: ctx.channel, at }],
+    const policy = selectPolicy(set, approval);
+    if (!policy) throw forbidden('no policy covers this approval, so nobody may decide it');
+    const levelIndex = Math.min(approval.level, policy.levels.length);
+    const level = policy.levels[levelIndex - 1]!;
+    const check = checkVote(level, person, input, { set, policy, requester: approval.requester });
+    if (!check.ok) throw new ApiError(check.status, check.kind, check.message, 'field' in check ? check.field : undefined);
+    const rejecting = isRejecting(input.option);
+    const formProblem = rejecting ? null : hitlFormProblem(approval.params, input.params_input ?? {});
+    if (formProblem) throw new ApiError(422, 'form_invalid', formProblem.message, formProblem.field);
+
+    const vote = {
+      user: person.user,
+      role: person.role,
+      option: input.option,
+      reason: input.reason ?? null,
+      channel: ctx.channel,
+      params_input: input.params_input ?? null,
+      idempotency_key: ctx.idempotencyKey,
+      level: levelIndex,
     };
-    const key = { dag_id: approval.dag_id, run_id: approval.run_id, task_id: approval.task_id, map_index: approval.map_index };
-    const recorded = await this.store.decide(
-      {
-        approvalId: id,
-        vote: {
-          user: person.user,
-          option: input.option,
-          reason: input.reason ?? null,
-          channel: ctx.channel,
-          params_input,
-          idempotency_key: ctx.idempotencyKey,
+    const { replaced } = await locked.recordVote(vote, at);
+    await locked.audit({
+      actor: person.user,
+      action: replaced ? 'vote.replaced' : 'vote.recorded',
+      channel: ctx.channel,
+      reason: vote.reason,
+      details: { option: vote.option, level: levelIndex, level_name: level.name, policy: policy.name, policy_version: set.version },
+    });
+
+    const votes = [...approval.votes.filter((v) => !(v.user === person.user && v.level === levelIndex)), { ...vote, at, replaced: false }];
+    const tally = this.tally(set, policy, level, { ...approval, votes });
+    const base = { policy: policy.name, policy_version: set.version };
+    if (tally.status === 'open') {
+      await locked.update(base);
+      return null;
+    }
+    if (tally.status === 'approved' && levelIndex < policy.levels.length) {
+      await locked.update({ ...base, level: levelIndex + 1 });
+      await locked.audit({
+        actor: 'system',
+        action: 'level.opened',
+        details: { level: levelIndex + 1, level_name: policy.levels[levelIndex]!.name, after: level.name, policy_version: set.version },
+      });
+      return null;
+    }
+    const state: ApprovalState = tally.status === 'approved' ? 'approved' : 'rejected';
+    const params_input = rejecting ? {} : completeParams(approval.params, input.params_input ?? {});
+    const outcome: Outcome = { option: input.option, params_input };
+    await locked.update({ ...base, final: { state, outcome, at } });
+    const decided = { ...approval, ...base, state, votes: votes.map((v) => ({ ...v, reason: v.reason ?? null })) };
+    await locked.addEffects(
+      [
+        {
+          ...effect('answer_hitl', { key: taskKey(approval), chosen_options: [input.option], params_input }),
+          not_before: new Date(Date.parse(approval.created_at) + this.hitlSettleMs).toISOString(),
         },
-        final: { state, outcome: { option: input.option, params_input } },
-        effects: [
-          {
-            ...effect('answer_hitl', { key, chosen_options: [input.option], params_input }),
-            not_before: new Date(Date.parse(approval.created_at) + this.hitlSettleMs).toISOString(),
-          },
-          effect('task_note', { key, note: decisionNote(decided) }),
-        ],
-      },
+        effect('task_note', { key: taskKey(approval), note: decisionNote(state, decided, set.version) }),
+      ],
       at,
     );
-    if (!recorded) throw conflict('approval was decided by another vote');
-    this.onDecided();
-    return this.get(id);
+    await locked.audit({
+      actor: 'system',
+      action: 'approval.decided',
+      details: { state, option: input.option, deciding_vote: person.user, policy: policy.name, policy_version: set.version, tally },
+    });
+    return state;
   }
+
+  /** Closes a pending approval that Airflow resolved on its own (timeout defaults, a cleared task, a deleted run). */
+  async closeFromAirflow(id: string, resolution: AirflowResolution): Promise<void> {
+    const at = this.now().toISOString();
+    await this.store.withLockedApproval(id, async (locked) => {
+      if (locked.approval.state !== 'pending') return;
+      const final =
+        resolution.kind === 'gone'
+          ? { state: 'cancelled' as const, outcome: null, at }
+          : {
+              // No responder means Airflow's own timeout took the defaults.
+              state: resolution.by ? (isRejecting(resolution.option) ? 'rejected' : 'approved') : ('expired' as ApprovalState),
+              outcome: { option: resolution.option, params_input: resolution.params_input },
+              at,
+            };
+      await locked.update({ final });
+      await locked.audit({ actor: 'system', action: 'approval.closed', details: { by_airflow: resolution } });
+    });
+  }
+
+  private tally(set: PolicySet, policy: Policy, level: Level, approval: StoredApproval): LevelTally {
+    const levelIndex = Math.min(approval.level, policy.levels.length);
+    const votes = approval.votes
+      .filter((v) => v.level === levelIndex && !v.replaced)
+      .map((v) => ({ user: v.user, role: v.role, option: v.option, rejecting: isRejecting(v.option) }));
+    return evaluateLevel(level, votes, { set, policy, requester: approval.requester });
+  }
+}
+
+/** Airflow wants every form field in the answer: the voter's input over the form's defaults. */
+function completeParams(params: Record<string, unknown>, input: Record<string, unknown>): Record<string, unknown> {
+  const defaults = Object.fromEntries(
+    Object.entries(params).map(([name, spec]) => [name, (spec as { value?: unknown } | null)?.value ?? null]),
+  );
+  return { ...defaults, ...input };
 }

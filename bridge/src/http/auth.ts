@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { unauthorized } from './errors.js';
 import type { Person, TokenVerifier } from '../identity/tokens.js';
@@ -26,4 +27,14 @@ export function requirePerson(verify: TokenVerifier) {
 export function personOf(req: Request): Person {
   if (!req.person) throw unauthorized('missing bearer token');
   return req.person;
+}
+
+/** Requires the bridge's service token (the Airflow side registering approvals); compared in constant time. */
+export function requireServiceToken(expected: string) {
+  const want = createHash('sha256').update(expected).digest();
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+    const got = createHash('sha256').update(match?.[1] ?? '').digest();
+    next(match && timingSafeEqual(got, want) ? undefined : unauthorized('service token required'));
+  };
 }

@@ -21,7 +21,7 @@ describe('outbox worker', () => {
     worker = new OutboxWorker(db, new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' }), silentLog, 1000, () => clock);
     await db
       .insertInto('approval')
-      .values({ id: 'a1', ...key, try_number: 1, subject: 's', body: null, options: '[]', params: '{}', state: 'approved', policy: null, level: 1, created_at: clock.toISOString(), due_at: null, decided_at: null, outcome: null })
+      .values({ id: 'a1', ...key, try_number: 1, subject: 's', body: null, options: '[]', params: '{}', state: 'approved', policy: null, policy_version: null, level: 1, created_at: clock.toISOString(), due_at: null, decided_at: null, outcome: null, requester: null, tags: '[]', request_values: '{}' })
       .execute();
   });
 

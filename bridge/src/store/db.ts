@@ -24,6 +24,13 @@ export interface ApprovalTable {
   decided_at: string | null;
   /** JSON `{option, params_input}` once final. */
   outcome: string | null;
+  /** Who triggered the run (Airflow user name); self-approval rules compare against it. */
+  requester: string | null;
+  /** JSON array: the DAG's tags. */
+  tags: string;
+  /** JSON object: the values policy conditions see (run conf and form defaults). */
+  request_values: string;
+  policy_version: string | null;
 }
 
 export interface VoteTable {
@@ -36,6 +43,11 @@ export interface VoteTable {
   at: string;
   params_input: string | null;
   idempotency_key: string | null;
+  level: number;
+  /** The voter's Airflow role then: role approvers are counted by it. */
+  role: string | null;
+  /** 1 once the same person voted again at the same level. */
+  replaced: number;
 }
 
 export interface EffectTable {
@@ -52,10 +64,27 @@ export interface EffectTable {
   done_at: string | null;
 }
 
+export interface AuditEntryTable {
+  /** Assigned by the audit trail (last + 1), contiguous from 1. */
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  channel: string | null;
+  approval_id: string | null;
+  reason: string | null;
+  /** Canonical JSON object. */
+  details: string;
+  prev_hash: string;
+  /** sha256 hex over the entry and prev_hash. */
+  hash: string;
+}
+
 export interface Database {
   approval: ApprovalTable;
   vote: VoteTable;
   effect: EffectTable;
+  audit_entry: AuditEntryTable;
 }
 
 export type Db = Kysely<Database>;

@@ -58,4 +58,36 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('effect_due').on('effect').columns(['state', 'next_attempt_at']).execute();
     },
   },
+  '0002_audit': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('audit_entry')
+        // Not a database sequence: the trail assigns last + 1, so a deleted entry leaves a gap verify can see.
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text')
+        .addColumn('approval_id', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('details', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_entry_approval').on('audit_entry').columns(['approval_id', 'seq']).execute();
+    },
+  },
+  '0003_policy_context': {
+    async up(db: Kysely<unknown>) {
+      // What policies match on and who asked: kept with the approval so they resolve again at decision time.
+      await db.schema.alterTable('approval').addColumn('requester', 'text').execute();
+      await db.schema.alterTable('approval').addColumn('tags', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+      await db.schema.alterTable('approval').addColumn('request_values', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      await db.schema.alterTable('approval').addColumn('policy_version', 'text').execute();
+      await db.schema.alterTable('vote').addColumn('level', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      await db.schema.alterTable('vote').addColumn('role', 'text').execute();
+      // A changed mind adds a vote and marks the earlier one replaced; both stay for the audit.
+      await db.schema.alterTable('vote').addColumn('replaced', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };

@@ -38,6 +38,13 @@ export const postgres: TestDatabase = {
         await db.destroy();
         const cleanup = new pg.Client({ connectionString: POSTGRES_URL });
         await cleanup.connect();
+        // The pool's sockets close asynchronously after destroy(); forcing them closed would surface as
+        // unhandled connection errors in the test run, so wait for them to go first.
+        for (let i = 0; i < 100; i++) {
+          const { rows } = await cleanup.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [dbName]);
+          if (rows[0].n === 0) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
         await cleanup.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
         await cleanup.end();
       },

@@ -16,8 +16,11 @@ export const airflowServer = setupServer(
 
 export const api = (path: string) => `${AIRFLOW}/api/v2${path}`;
 
-export async function tokenFor(user: string, options: { secret?: string; expiresIn?: string; audience?: string } = {}) {
-  return new SignJWT({ role: 'user' })
+export async function tokenFor(
+  user: string,
+  options: { secret?: string; expiresIn?: string; audience?: string; role?: string } = {},
+) {
+  return new SignJWT({ role: options.role ?? 'user' })
     .setProtectedHeader({ alg: 'HS512' })
     .setSubject(user)
     .setAudience(options.audience ?? 'apache-airflow')

@@ -227,6 +227,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List audit entries in seq order, optionally for one approval */
+        get: {
+            parameters: {
+                query?: {
+                    approval_id?: string;
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of audit entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditList"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recompute the hash chain over the whole audit trail */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Whether the trail is intact, and where it first breaks */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditVerification"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -250,7 +353,10 @@ export interface components {
             };
             state: components["schemas"]["ApprovalState"];
             policy: string | null;
+            /** @description The open level (1-based); the last one once final */
             level: number;
+            /** @description Who triggered the run */
+            requester: string | null;
             votes: components["schemas"]["Vote"][];
             /** Format: date-time */
             created_at: string;
@@ -259,22 +365,38 @@ export interface components {
             /** Format: date-time */
             decided_at: string | null;
             outcome: components["schemas"]["Outcome"];
+            progress: components["schemas"]["Progress"];
         };
         /** @enum {string} */
         ApprovalState: "pending" | "approved" | "rejected" | "expired" | "cancelled";
         Vote: {
             user: string;
+            /** @description The voter's Airflow role when they voted */
+            role: string | null;
             option: string;
             reason: string | null;
             channel: string;
             /** Format: date-time */
             at: string;
+            /** @description The level the vote was cast at (1-based) */
+            level: number;
+            /** @description True once the same person voted again at the same level */
+            replaced: boolean;
         };
         Outcome: {
             option: string;
             params_input: {
                 [key: string]: unknown;
             };
+        } | null;
+        /** @description The open level's tally under the policies in force now */
+        Progress: {
+            levels: number;
+            level_name: string;
+            /** @description Approvals the open level needs */
+            needed: number;
+            approvals: number;
+            rejections: number;
         } | null;
         Error: {
             error: {
@@ -289,6 +411,37 @@ export interface components {
             params_input?: {
                 [key: string]: unknown;
             };
+        };
+        AuditList: {
+            items: components["schemas"]["AuditEntry"][];
+            next_cursor: string | null;
+        };
+        AuditEntry: {
+            /** @description Position in the trail: contiguous from 1, so a missing entry shows as a gap */
+            seq: number;
+            /** Format: date-time */
+            at: string;
+            /** @description A person, `system`, or the service account */
+            actor: string;
+            /** @example vote.recorded */
+            action: string;
+            channel: string | null;
+            approval_id: string | null;
+            reason: string | null;
+            details: {
+                [key: string]: unknown;
+            };
+            /** @description hash of the previous entry; 64 zeros for seq 1 */
+            prev_hash: string;
+            /** @description sha256 hex of the canonical JSON (keys sorted recursively) of {seq, at, actor, action, channel, approval_id, reason, details, prev_hash} */
+            hash: string;
+        };
+        AuditVerification: {
+            ok: boolean;
+            /** @description Entries read, up to and including the first bad one */
+            checked: number;
+            /** @description Lowest seq where the chain breaks (entry missing, altered or mislinked); null when ok */
+            first_bad_seq: number | null;
         };
     };
     responses: never;

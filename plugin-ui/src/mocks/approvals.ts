@@ -11,13 +11,15 @@ const pendingApproval = (fields: Partial<Approval>): Approval => ({
   options: ['Approve', 'Reject'],
   params: {},
   state: 'pending',
-  policy: null,
-  level: 0,
+  policy: 'default',
+  level: 1,
+  requester: 'carol',
   votes: [],
   created_at: '2025-11-25T09:00:00.000Z',
   due_at: null,
   decided_at: null,
   outcome: null,
+  progress: { levels: 1, level_name: 'approver', needed: 1, approvals: 0, rejections: 0 },
   ...fields,
 });
 
@@ -40,12 +42,16 @@ export const backfill = pendingApproval({
   votes: [
     {
       user: 'bob',
+      role: 'user',
       option: 'Approve',
       reason: 'Numbers match',
       channel: 'slack',
       at: '2025-11-25T09:30:00.000Z',
+      level: 1,
+      replaced: false,
     },
   ],
+  progress: { levels: 1, level_name: 'data team', needed: 2, approvals: 1, rejections: 0 },
 });
 
 export const purge = pendingApproval({

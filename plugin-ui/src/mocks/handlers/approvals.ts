@@ -45,7 +45,7 @@ export const approvalsHandlers = [
         state: /^(reject|deny|decline|no)$/i.test(option) ? 'rejected' : 'approved',
         votes: [
           ...approval.votes,
-          { user: signedInUser, option, reason: reason ?? null, channel: 'ui', at },
+          { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false },
         ],
         decided_at: at,
         outcome: { option, params_input: paramsInput },

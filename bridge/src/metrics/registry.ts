@@ -1,0 +1,45 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface MetricSources {
+  pendingApprovals: () => Promise<number>;
+  outbox: () => Promise<{ pending: number; failed: number }>;
+}
+
+/** Prometheus metrics: gauges read their sources at scrape time, counters count as things happen. */
+export function createMetrics(sources: MetricSources) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'airgate_bridge_' });
+  const votes = new Counter({
+    name: 'airgate_votes_total',
+    help: 'Votes recorded, by channel and whether they were refused',
+    labelNames: ['channel', 'result'] as const,
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: 'airgate_decisions_total',
+    help: 'Approvals that reached a final state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'airgate_approvals_pending',
+    help: 'Approvals waiting for a decision',
+    registers: [registry],
+    async collect() {
+      this.set(await sources.pendingApprovals());
+    },
+  });
+  new Gauge({
+    name: 'airgate_outbox_effects',
+    help: 'Effects on Airflow not yet applied (pending) or given up on (failed)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const depth = await sources.outbox();
+      this.set({ state: 'pending' }, depth.pending);
+      this.set({ state: 'failed' }, depth.failed);
+    },
+  });
+  return { registry, votes, decisions };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

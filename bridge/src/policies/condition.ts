@@ -1,0 +1,36 @@
+import { compileExpression, useDotAccessOperatorAndOptionalChaining } from 'filtrex';
+
+/** A policy's `when`: a filtrex expression over the request's values (run conf merged with the form's values). */
+export interface Condition {
+  readonly source: string;
+  test(values: Readonly<Record<string, unknown>>): boolean;
+}
+
+// filtrex resolves unknown function names only when a call is evaluated, so a typo would silently never
+// match; checking names at load turns it into an error that names the file and line.
+const FUNCTIONS = new Set(['abs', 'ceil', 'floor', 'log', 'log2', 'log10', 'max', 'min', 'round', 'sqrt', 'exists', 'empty']);
+const KEYWORDS = new Set(['not', 'in', 'and', 'or', 'if', 'then', 'else', 'of', 'mod']);
+const QUOTED = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g;
+const CALL = /\b([A-Za-z_$][\w$]*)\s*\(/g;
+
+/** Compiles `source`; throws an Error saying what is wrong when it is not a valid expression. */
+export function compileCondition(source: string): Condition {
+  let evaluate: (values: unknown) => unknown;
+  try {
+    // Dots reach into nested conf (`payment.amount`) and a missing value yields undefined instead of an error.
+    evaluate = compileExpression(source, { customProp: useDotAccessOperatorAndOptionalChaining });
+  } catch (err) {
+    throw new Error(`invalid expression: ${String((err as Error).message).replace(/\s*\n\s*/g, ' ')}`);
+  }
+  for (const [, name] of source.replace(QUOTED, '""').matchAll(CALL)) {
+    if (name && !FUNCTIONS.has(name) && !KEYWORDS.has(name)) throw new Error(`invalid expression: unknown function ${name}()`);
+  }
+  return {
+    source,
+    // filtrex returns (never throws) an Error for a missing or mistyped value: that request does not match.
+    test: (values) => {
+      const result = evaluate(values);
+      return !(result instanceof Error) && Boolean(result);
+    },
+  };
+}

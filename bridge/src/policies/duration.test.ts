@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from './duration.js';
+
+describe('parseDuration', () => {
+  it('reads seconds, minutes, hours and days as milliseconds', () => {
+    expect(['30s', '15m', '2h', '1d'].map(parseDuration)).toEqual([30_000, 900_000, 7_200_000, 86_400_000]);
+  });
+
+  it('refuses anything else', () => {
+    expect(['0s', '1.5h', '2 hours', '10', '1w', '-1h', ''].map(parseDuration)).toEqual([null, null, null, null, null, null, null]);
+  });
+});

@@ -1,0 +1,11 @@
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+type Unit = keyof typeof UNIT_MS;
+const DURATION = /^([1-9]\d*)([smhd])$/;
+
+export const DURATION_HINT = 'expected a duration like 30s, 15m, 2h, 1d';
+
+/** Milliseconds in a policy duration (`30s`, `15m`, `2h`, `1d`), or null when the text is not one. */
+export function parseDuration(text: string): number | null {
+  const found = DURATION.exec(text.trim());
+  return found ? Number(found[1]) * UNIT_MS[found[2] as Unit] : null;
+}

@@ -1,0 +1,73 @@
+import { createApp } from '../app.js';
+import { ApprovalService, type PolicySource } from '../approvals/service.js';
+import { type ApprovalRequest, SqlApprovalStore } from '../approvals/store.js';
+import { AuditTrail } from '../audit/trail.js';
+import { airflowTokenVerifier } from '../identity/tokens.js';
+import { createMetrics } from '../metrics/registry.js';
+import { type PolicySet, parsePolicies } from '../policies/index.js';
+import type { Db } from '../store/db.js';
+import { JWT_SECRET, silentLog } from './fake-airflow.js';
+
+export const SERVICE_TOKEN = 'service-token-for-tests-0123456789';
+
+export const request1: ApprovalRequest = {
+  dag_id: 'dag_a',
+  run_id: 'manual__1',
+  task_id: 'approve_load',
+  map_index: -1,
+  try_number: 1,
+  subject: 'Load?',
+  body: 'Report',
+  options: ['Approve', 'Reject'],
+  params: {},
+  created_at: '2026-11-25T10:00:00.000Z',
+  requester: 'requester',
+  tags: ['finance'],
+  values: {},
+};
+
+/** Policies whose `policies` list is given; groups and managers shared by the bridge's tests. */
+export const policiesWith = (policies: string) => `version: 1
+groups:
+  stewards: [alice, bob, carol, dave, erin]
+  level1: [alice]
+  level2: [bob]
+managers:
+  requester: carol
+policies:
+${policies}`;
+
+export const ANYONE_ELSE = `  - name: anyone-else
+    levels:
+      - { name: approver, approvers: [role:user, role:admin], rule: any }
+`;
+
+/** The whole bridge but Airflow and the clock: real store, audit, service, routes, over `db`. */
+export function buildBridge(db: Db, policiesText = policiesWith(ANYONE_ELSE), now = () => new Date('2026-11-25T11:00:00Z')) {
+  let set: PolicySet = parsePolicies(policiesText);
+  const policies: PolicySource = { current: () => set };
+  const trail = new AuditTrail(db);
+  const store = new SqlApprovalStore(db, trail);
+  const decided: string[] = [];
+  const metrics = createMetrics({ pendingApprovals: async () => 0, outbox: async () => ({ pending: 0, failed: 0 }) });
+  const service = new ApprovalService({ store, policies, onDecided: (state) => decided.push(state), now });
+  const app = createApp({
+    log: silentLog,
+    service,
+    trail,
+    metrics,
+    verifyToken: airflowTokenVerifier(JWT_SECRET, 'apache-airflow'),
+    serviceToken: SERVICE_TOKEN,
+    readiness: async () => ({ ok: true, details: {} }),
+  });
+  return {
+    app,
+    service,
+    store,
+    trail,
+    decided,
+    setPolicies: (text: string) => {
+      set = parsePolicies(text);
+    },
+  };
+}

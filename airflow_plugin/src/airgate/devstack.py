@@ -27,6 +27,7 @@ PEOPLE = {"admin": "admin", "alice": "user", "bob": "user", "carol": "user"}
 # The bridge's service account: the only assigned user of airgate HITL tasks.
 SERVICE_ACCOUNT = "airgate"
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+MAX_RESTARTS = 5
 
 
 class StackError(RuntimeError):
@@ -40,6 +41,8 @@ class Stack:
     bridge_port: int
     dags_folder: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    launches: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
+    restarts: dict[str, int] = field(default_factory=dict)
 
     @property
     def airflow_url(self) -> str:
@@ -121,6 +124,25 @@ class Stack:
         self.processes[name] = subprocess.Popen(
             argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self.launches[name] = (argv, env)
+        self.write_pids()
+
+    def write_pids(self) -> None:
+        pids = {name: proc.pid for name, proc in self.processes.items()}
+        (self.home / "pids.json").write_text(json.dumps(pids, indent=2) + "\n")
+
+    def restart_exited(self) -> None:
+        """Brings back a component that died, as a service manager would, so the stack survives a crash."""
+        for name, proc in list(self.processes.items()):
+            if proc.poll() is None:
+                continue
+            self.restarts[name] = self.restarts.get(name, 0) + 1
+            if self.restarts[name] > MAX_RESTARTS:
+                raise StackError(
+                    f"{name} keeps exiting ({proc.returncode}); see {self.logs / (name + '.log')}"
+                )
+            print(f"airgate: {name} exited with {proc.returncode}; restarting", flush=True)
+            self.start(name, *self.launches[name])
 
     def stop(self) -> None:
         for proc in self.processes.values():
@@ -265,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         up(stack, with_bridge=not args.no_bridge, timeout=args.timeout)
         while True:
-            stack.check_alive()
-            time.sleep(2)
+            stack.restart_exited()
+            time.sleep(1)
     except StackError as exc:
         print(f"airgate: {exc}", file=sys.stderr, flush=True)
         return 1

@@ -1,6 +1,7 @@
 import { http, HttpResponse } from 'msw';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AirflowClient } from '../airflow/client.js';
+import { AuditTrail } from '../audit/trail.js';
 import type { Db } from '../store/db.js';
 import { AIRFLOW, airflowServer, api, hitlDetail, memoryDb, silentLog } from '../testing/fake-airflow.js';
 import { effect } from './effects.js';
@@ -14,11 +15,13 @@ describe('outbox worker', () => {
   let db: Db;
   let clock: Date;
   let worker: OutboxWorker;
+  let trail: AuditTrail;
 
   beforeEach(async () => {
     db = await memoryDb();
     clock = new Date('2026-11-25T11:00:00Z');
-    worker = new OutboxWorker(db, new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' }), silentLog, 1000, () => clock);
+    trail = new AuditTrail(db);
+    worker = new OutboxWorker(db, new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' }), trail, silentLog, 1000, () => clock);
     await db
       .insertInto('approval')
       .values({ id: 'a1', ...key, try_number: 1, subject: 's', body: null, options: '[]', params: '{}', state: 'approved', policy: null, policy_version: null, level: 1, created_at: clock.toISOString(), due_at: null, decided_at: null, outcome: null, requester: null, tags: '[]', request_values: '{}' })
@@ -76,6 +79,7 @@ describe('outbox worker', () => {
     expect(applied).toBe(1);
     expect(await states()).toEqual([{ state: 'done', attempts: 2 }]);
     expect(await worker.depth()).toEqual({ pending: 0, failed: 0 });
+    expect((await trail.list({ approval_id: 'a1', limit: 10 })).items.map((e) => e.action)).toEqual(['effect.retrying', 'effect.applied']);
   });
 
   it('a 409 whose stored answer matches counts as done; a different stored answer fails for good', async () => {
@@ -88,6 +92,7 @@ describe('outbox worker', () => {
     await worker.kick();
     expect(await states()).toEqual([{ state: 'done', attempts: 1 }, { state: 'failed', attempts: 1 }]);
     expect(await worker.depth()).toEqual({ pending: 0, failed: 1 });
+    expect((await trail.list({ approval_id: 'a1', limit: 10 })).items.map((e) => e.action)).toEqual(['effect.applied', 'effect.failed']);
   });
 
   it('renews the service token once on 401', async () => {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AirflowClient } from '../airflow/client.js';
+import type { AuditTrail } from '../audit/trail.js';
 import type { Db } from '../store/db.js';
 import { PermanentEffectError, applyEffect } from './effects.js';
 
@@ -17,6 +18,7 @@ export class OutboxWorker {
   constructor(
     private readonly db: Db,
     private readonly airflow: AirflowClient,
+    private readonly trail: AuditTrail,
     private readonly log: Logger,
     private readonly intervalMs = 1000,
     private readonly now: () => Date = () => new Date(),
@@ -60,26 +62,43 @@ export class OutboxWorker {
     for (const row of due) {
       try {
         await applyEffect(this.airflow, row.kind, JSON.parse(row.payload));
-        await this.db
-          .updateTable('effect')
-          .set({ state: 'done', attempts: row.attempts + 1, done_at: this.now().toISOString(), last_error: null })
-          .where('id', '=', row.id)
-          .execute();
+        await this.db.transaction().execute(async (tx) => {
+          await tx
+            .updateTable('effect')
+            .set({ state: 'done', attempts: row.attempts + 1, done_at: this.now().toISOString(), last_error: null })
+            .where('id', '=', row.id)
+            .execute();
+          await this.trail.append(tx, {
+            actor: 'system',
+            action: 'effect.applied',
+            approval_id: row.approval_id,
+            details: { effect: row.id, kind: row.kind, attempts: row.attempts + 1 },
+          });
+        });
       } catch (err) {
         const attempts = row.attempts + 1;
         const permanent = err instanceof PermanentEffectError;
         const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempts, 20));
         this.log.warn({ effect: row.id, kind: row.kind, attempts, permanent, err: String(err) }, 'effect failed');
-        await this.db
-          .updateTable('effect')
-          .set({
-            state: permanent ? 'failed' : 'pending',
-            attempts,
-            last_error: String(err),
-            next_attempt_at: new Date(this.now().getTime() + delay).toISOString(),
-          })
-          .where('id', '=', row.id)
-          .execute();
+        await this.db.transaction().execute(async (tx) => {
+          await tx
+            .updateTable('effect')
+            .set({
+              state: permanent ? 'failed' : 'pending',
+              attempts,
+              last_error: String(err),
+              next_attempt_at: new Date(this.now().getTime() + delay).toISOString(),
+            })
+            .where('id', '=', row.id)
+            .execute();
+          // Every failure is audited once per attempt; a permanent one is the operator's to resolve.
+          await this.trail.append(tx, {
+            actor: 'system',
+            action: permanent ? 'effect.failed' : 'effect.retrying',
+            approval_id: row.approval_id,
+            details: { effect: row.id, kind: row.kind, attempts, error: String(err) },
+          });
+        });
       }
     }
   }

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  airflow,
+  bridge,
+  stack,
+  taskInstance,
+  tokenFor,
+  triggerRun,
+  waitFor,
+  waitForApproval,
+  waitForRunEnd,
+} from '../support/clients.js';
+
+const MULTI = '120_01_04_multi_level';
+const BASICS = '120_01_01_approval_basics';
+
+type Approval = { id: string; run_id: string; task_id: string; state: string; level: number; progress: { needed: number; approvals: number } };
+
+const approvalsOf = (runId: string, token: string, count: number) =>
+  waitFor(`${count} approvals of ${runId}`, async () => {
+    const res = await bridge('/api/v1/approvals?state=pending&limit=500', { token });
+    const mine = (res.body.items as Approval[]).filter((a) => a.run_id === runId);
+    return mine.length === count ? Object.fromEntries(mine.map((a) => [a.task_id, a])) : undefined;
+  });
+
+describe('decision core on real Airflow: quorum, levels, parallel groups, self-approval, outages', () => {
+  const tokens: Record<string, string> = {};
+  const vote = (user: string, id: string, option = 'Approve', reason?: string) =>
+    bridge(`/api/v1/approvals/${id}/votes`, { method: 'POST', token: tokens[user], body: JSON.stringify({ option, reason }) });
+
+  beforeAll(async () => {
+    for (const user of ['alice', 'bob', 'carol', 'admin']) tokens[user] = await tokenFor(user);
+  });
+
+  it('2 of 3 with self-approval refused, a two-level chain, and parallel groups decide one run', async () => {
+    const runId = await triggerRun(MULTI, tokens.alice!);
+    const gates = await approvalsOf(runId, tokens.alice!, 3);
+    const quorum = gates.quorum_gate!;
+    const chain = gates.chain_gate!;
+    const parallel = gates.parallel_gate!;
+
+    const self = await vote('alice', quorum.id);
+    expect(self.status).toBe(403);
+    expect(self.body.error.code).toBe('self_approval');
+    expect((await vote('bob', quorum.id, 'Approve', 'schema checked')).body).toMatchObject({ state: 'pending', progress: { needed: 2, approvals: 1 } });
+    expect((await vote('carol', quorum.id, 'Approve', 'counts match')).body.state).toBe('approved');
+
+    const early = await vote('bob', chain.id);
+    expect(early.status).toBe(403);
+    expect(early.body.error.code).toBe('not_eligible');
+    expect((await vote('carol', chain.id)).body).toMatchObject({ state: 'pending', level: 2 });
+    expect((await vote('bob', chain.id)).body).toMatchObject({ state: 'pending', level: 2, progress: { needed: 2, approvals: 1 } });
+    expect((await vote('carol', chain.id)).body.state).toBe('approved');
+
+    expect((await vote('bob', parallel.id)).body.state).toBe('pending');
+    expect((await vote('carol', parallel.id)).body.state).toBe('pending');
+    expect((await vote('admin', parallel.id)).body.state).toBe('approved');
+
+    expect(await waitForRunEnd(MULTI, runId, tokens.alice!)).toBe('success');
+    const note = (await taskInstance(MULTI, runId, 'quorum_gate', tokens.alice!)).note ?? '';
+    expect(note).toContain('Approve by bob via api: schema checked');
+    expect(note).toContain('Approve by carol via api: counts match');
+    expect(note).not.toContain('alice');
+    expect((await taskInstance(MULTI, runId, 'publish', tokens.alice!)).state).toBe('success');
+  });
+
+  it("nobody bypasses the bridge's quorum through Airflow's API, not even an admin", async () => {
+    const runId = await triggerRun(MULTI, tokens.alice!);
+    const gates = await approvalsOf(runId, tokens.alice!, 3);
+    for (const user of ['bob', 'admin']) {
+      const res = await airflow(
+        `/api/v2/dags/${MULTI}/dagRuns/${encodeURIComponent(runId)}/taskInstances/quorum_gate/-1/hitlDetails`,
+        { method: 'PATCH', token: tokens[user], body: JSON.stringify({ chosen_options: ['Approve'], params_input: {} }) },
+      );
+      expect(res.status).toBe(403);
+    }
+    expect((await bridge(`/api/v1/approvals/${gates.quorum_gate!.id}`, { token: tokens.bob })).body.state).toBe('pending');
+    await airflow(`/api/v2/dags/${MULTI}/dagRuns/${encodeURIComponent(runId)}`, {
+      method: 'PATCH',
+      token: tokens.admin,
+      body: JSON.stringify({ state: 'failed' }),
+    });
+  });
+
+  it('Airflow api-server killed while votes arrive: every decision is applied once after it is back', async () => {
+    const runs = [await triggerRun(BASICS, tokens.alice!), await triggerRun(BASICS, tokens.alice!)];
+    const approvals = await Promise.all(runs.map((run) => waitForApproval(run, tokens.alice!)));
+    const pids = JSON.parse(readFileSync(resolve(stack().home, 'pids.json'), 'utf8')) as Record<string, number>;
+    process.kill(-pids['api-server']!, 'SIGKILL');
+    await waitFor('the api-server to go down', async () => (await fetch(`${stack().airflowUrl}/api/v2/monitor/health`).then(() => undefined, () => true)));
+
+    for (const approval of approvals) {
+      const res = await vote('bob', approval.id, 'Approve', 'decided during the outage');
+      expect(res.status).toBe(200);
+      expect(res.body.state).toBe('approved');
+    }
+    const ready = await fetch(`${stack().bridgeUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).details.outbox.pending).toBeGreaterThan(0);
+
+    for (const run of runs) expect(await waitForRunEnd(BASICS, run, tokens.alice!)).toBe('success');
+    for (const approval of approvals) {
+      const trail = await bridge(`/api/v1/audit?approval_id=${approval.id}`, { token: tokens.bob });
+      const applied = (trail.body.items as Array<{ action: string; details: { kind: string } }>).filter((e) => e.action === 'effect.applied');
+      expect(applied.map((e) => e.details.kind).sort()).toEqual(['answer_hitl', 'task_note']);
+      expect(trail.body.items.some((e: { action: string }) => e.action === 'effect.failed')).toBe(false);
+    }
+    expect((await bridge('/api/v1/audit/verify', { token: tokens.bob })).body.ok).toBe(true);
+  });
+});

@@ -70,8 +70,9 @@ async function main() {
   const service = new ApprovalService({
     store,
     policies,
-    onDecided: (state) => {
-      metrics.decisions.inc({ state });
+    onEvent: (event) => {
+      if (event.kind !== 'decided') return;
+      metrics.decisions.inc({ state: event.approval.state });
       void outbox.kick();
     },
     hitlSettleMs: config.HITL_SETTLE_MS,

@@ -21,7 +21,7 @@ const repo = resolve(import.meta.dirname, '..', '..');
 
 /** Starts a fresh Airflow + bridge (own home, own ports) for the whole suite and stops it afterwards. */
 export default async function setup(project: TestProject) {
-  const home = resolve(repo, '.airgate', 'test');
+  const home = resolve(repo, '.airgate', process.env.AIRGATE_TEST_HOME ?? 'test');
   rmSync(home, { recursive: true, force: true });
   const airflowPort = process.env.AIRGATE_TEST_AIRFLOW_PORT ?? '28080';
   const bridgePort = process.env.AIRGATE_TEST_BRIDGE_PORT ?? '28181';

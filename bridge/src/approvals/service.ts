@@ -39,11 +39,17 @@ export type AirflowResolution =
   | { kind: 'gone' }
   | { kind: 'answered'; option: string; params_input: Record<string, unknown>; by: string | null };
 
+/** What happened to an approval, announced after it committed (to notify people, apply effects, count). */
+export type ApprovalEvent =
+  | { kind: 'registered'; approval: StoredApproval }
+  | { kind: 'level_opened'; approval: StoredApproval }
+  | { kind: 'decided'; approval: StoredApproval };
+
 export interface ApprovalServiceOptions {
   store: ApprovalStore;
   policies: PolicySource;
-  /** Called after a decision committed, so its effects are applied without waiting for the next tick. */
-  onDecided: (state: ApprovalState) => void;
+  /** Called after each change committed; listeners must not throw. */
+  onEvent: (event: ApprovalEvent) => void;
   now?: () => Date;
   hitlSettleMs?: number;
 }
@@ -64,14 +70,14 @@ const taskKey = (a: StoredApproval) => ({ dag_id: a.dag_id, run_id: a.run_id, ta
 export class ApprovalService {
   private readonly store: ApprovalStore;
   private readonly policies: PolicySource;
-  private readonly onDecided: (state: ApprovalState) => void;
+  private readonly onEvent: (event: ApprovalEvent) => void;
   private readonly now: () => Date;
   private readonly hitlSettleMs: number;
 
   constructor(options: ApprovalServiceOptions) {
     this.store = options.store;
     this.policies = options.policies;
-    this.onDecided = options.onDecided;
+    this.onEvent = options.onEvent;
     this.now = options.now ?? (() => new Date());
     this.hitlSettleMs = options.hitlSettleMs ?? DEFAULT_HITL_SETTLE_MS;
   }
@@ -81,10 +87,11 @@ export class ApprovalService {
     const set = this.policies.current();
     const policy = selectPolicy(set, request);
     const due = policy ? dueAt(policy, new Date(request.created_at)) : null;
-    const { approval } = await this.store.register(
+    const { approval, created } = await this.store.register(
       { ...request, policy: policy?.name ?? null, policy_version: set.version, due_at: due?.toISOString() ?? null },
       channel,
     );
+    if (created) this.onEvent({ kind: 'registered', approval });
     return approval;
   }
 
@@ -171,7 +178,7 @@ export class ApprovalService {
     // A refusal is audited and committed, then raised once the transaction has ended.
     const result = await this.store.withLockedApproval(id, async (locked) => {
       try {
-        return { final: await this.applyVote(locked, set, person, input, ctx, at) };
+        return { change: await this.applyVote(locked, set, person, input, ctx, at) };
       } catch (err) {
         if (!(err instanceof ApiError) || err.status === 409) throw err;
         await locked.audit({
@@ -186,11 +193,12 @@ export class ApprovalService {
     });
     if (!result) throw notFound(`approval ${id} not found`);
     if ('refusal' in result) throw result.refusal;
-    if (result.final) this.onDecided(result.final);
-    return this.view(id);
+    const view = await this.view(id);
+    if (result.change) this.onEvent({ kind: result.change, approval: view });
+    return view;
   }
 
-  /** Records the vote and moves the approval on; returns the final state when this vote decided it. */
+  /** Records the vote and moves the approval on; returns what changed beyond the vote itself. */
   private async applyVote(
     locked: LockedApproval,
     set: PolicySet,
@@ -198,7 +206,7 @@ export class ApprovalService {
     input: VoteRequest,
     ctx: VoteContext,
     at: string,
-  ): Promise<ApprovalState | null> {
+  ): Promise<'level_opened' | 'decided' | null> {
     const approval = locked.approval;
     if (approval.state !== 'pending') throw conflict(`approval is already ${approval.state}`);
     if (!approval.options.includes(input.option)) {
@@ -247,7 +255,7 @@ export class ApprovalService {
         action: 'level.opened',
         details: { level: levelIndex + 1, level_name: policy.levels[levelIndex]!.name, after: level.name, policy_version: set.version },
       });
-      return null;
+      return 'level_opened';
     }
     const state: ApprovalState = tally.status === 'approved' ? 'approved' : 'rejected';
     const params_input = rejecting ? {} : completeParams(approval.params, input.params_input ?? {});
@@ -269,7 +277,7 @@ export class ApprovalService {
       action: 'approval.decided',
       details: { state, option: input.option, deciding_vote: person.user, policy: policy.name, policy_version: set.version, tally },
     });
-    return state;
+    return 'decided';
   }
 
   /** Closes a pending approval that Airflow resolved on its own (timeout defaults, a cleared task, a deleted run). */

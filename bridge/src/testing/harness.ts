@@ -1,5 +1,5 @@
 import { createApp } from '../app.js';
-import { ApprovalService, type PolicySource } from '../approvals/service.js';
+import { type ApprovalEvent, ApprovalService, type PolicySource } from '../approvals/service.js';
 import { type ApprovalRequest, SqlApprovalStore } from '../approvals/store.js';
 import { AuditTrail } from '../audit/trail.js';
 import { airflowTokenVerifier } from '../identity/tokens.js';
@@ -50,7 +50,16 @@ export function buildBridge(db: Db, policiesText = policiesWith(ANYONE_ELSE), no
   const store = new SqlApprovalStore(db, trail);
   const decided: string[] = [];
   const metrics = createMetrics({ pendingApprovals: async () => 0, outbox: async () => ({ pending: 0, failed: 0 }) });
-  const service = new ApprovalService({ store, policies, onDecided: (state) => decided.push(state), now });
+  const events: ApprovalEvent[] = [];
+  const service = new ApprovalService({
+    store,
+    policies,
+    onEvent: (event) => {
+      events.push(event);
+      if (event.kind === 'decided') decided.push(event.approval.state);
+    },
+    now,
+  });
   const app = createApp({
     log: silentLog,
     service,
@@ -66,6 +75,7 @@ export function buildBridge(db: Db, policiesText = policiesWith(ANYONE_ELSE), no
     store,
     trail,
     decided,
+    events,
     setPolicies: (text: string) => {
       set = parsePolicies(text);
     },

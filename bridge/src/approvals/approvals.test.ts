@@ -159,7 +159,8 @@ describe.each(databases)('approvals API on $name', (database) => {
     expect((await vote(bob, { option: 'Approve' })).body).toMatchObject({ state: 'approved', level: 2 });
     const actions = (await bridge.trail.list({ approval_id: id, limit: 50 })).items.map((e) => e.action);
     expect(actions).toEqual(['approval.registered', 'vote.refused', 'vote.recorded', 'level.opened', 'vote.recorded', 'approval.decided']);
-    expect(bridge.events.map((e) => e.kind)).toEqual(['registered', 'level_opened', 'decided']);
+    // The approval was registered before this test's policies were set up, so only the changes are announced.
+    expect(bridge.events.map((e) => e.kind)).toEqual(['level_opened', 'decided']);
   });
 
   it('a changed mind replaces the earlier vote at the same level, both kept and audited', async () => {

@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AirflowClient } from '../airflow/client.js';
 import { AuditTrail } from '../audit/trail.js';
 import type { Db } from '../store/db.js';
+import { databases } from '../testing/databases.js';
 import { AIRFLOW, airflowServer, api, hitlDetail, memoryDb, silentLog } from '../testing/fake-airflow.js';
 import { effect } from './effects.js';
 import { OutboxWorker } from './worker.js';
@@ -107,5 +108,44 @@ describe('outbox worker', () => {
     await worker.kick();
     expect(tokens).toBe(2);
     expect(await states()).toEqual([{ state: 'done', attempts: 1 }]);
+  });
+});
+
+describe.each(databases)('two outbox workers on one $name store', (database) => {
+  it('apply each effect exactly once between them', async () => {
+    const { db, drop } = await database.create();
+    try {
+      const at = '2026-11-25T11:00:00.000Z';
+      await db
+        .insertInto('approval')
+        .values({ id: 'a1', ...key, try_number: 1, subject: 's', body: null, options: '[]', params: '{}', state: 'approved', policy: null, policy_version: null, level: 1, created_at: at, due_at: null, decided_at: null, outcome: null, requester: null, tags: '[]', request_values: '{}' })
+        .execute();
+      for (let i = 0; i < 30; i++) {
+        await db
+          .insertInto('effect')
+          .values({ approval_id: 'a1', kind: 'task_note', payload: JSON.stringify(effect('task_note', { key, note: `n${i}` }).payload), state: 'pending', attempts: 0, next_attempt_at: at, last_error: null, created_at: at, done_at: null })
+          .execute();
+      }
+      const applied = new Map<string, number>();
+      airflowServer.use(
+        http.patch(tiUrl, async ({ request }) => {
+          const { note } = (await request.json()) as { note: string };
+          applied.set(note, (applied.get(note) ?? 0) + 1);
+          await new Promise((r) => setTimeout(r, 5));
+          return HttpResponse.json({});
+        }),
+      );
+      const clock = () => new Date('2026-11-25T11:00:01Z');
+      const client = () => new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' });
+      const trail = new AuditTrail(db);
+      const workers = [new OutboxWorker(db, client(), trail, silentLog, 1000, clock), new OutboxWorker(db, client(), trail, silentLog, 1000, clock)];
+      await Promise.all([...workers.map((w) => w.kick()), ...workers.map((w) => w.kick())]);
+      await Promise.all(workers.map((w) => w.kick()));
+      expect(applied.size).toBe(30);
+      expect([...applied.values()].every((n) => n === 1)).toBe(true);
+      expect(await workers[0]!.depth()).toEqual({ pending: 0, failed: 0 });
+    } finally {
+      await drop();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { PostgresAdapter } from 'kysely';
 import type { Logger } from 'pino';
 import type { AirflowClient } from '../airflow/client.js';
 import type { AuditTrail } from '../audit/trail.js';
@@ -5,6 +6,8 @@ import type { Db } from '../store/db.js';
 import { PermanentEffectError, applyEffect } from './effects.js';
 
 const MAX_BACKOFF_MS = 5 * 60_000;
+// Longer than an attempt can take (two Airflow calls with a 10 s timeout each).
+const CLAIM_LEASE_MS = 60_000;
 
 /**
  * Applies effects written by decisions, oldest first, until each is done. Transient failures (Airflow
@@ -12,6 +15,7 @@ const MAX_BACKOFF_MS = 5 * 60_000;
  */
 export class OutboxWorker {
   private timer: NodeJS.Timeout | null = null;
+  private readonly rowLocks: boolean;
   private running: Promise<void> | null = null;
   private again = false;
 
@@ -22,7 +26,9 @@ export class OutboxWorker {
     private readonly log: Logger,
     private readonly intervalMs = 1000,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.rowLocks = db.getExecutor().adapter instanceof PostgresAdapter;
+  }
 
   start() {
     this.timer = setInterval(() => void this.kick(), this.intervalMs);
@@ -50,15 +56,40 @@ export class OutboxWorker {
     return this.running;
   }
 
+  /**
+   * Claims due effects for this worker: they become `applying` with a lease (next_attempt_at = now + lease).
+   * On PostgreSQL, SKIP LOCKED lets replicas claim disjoint rows; SQLite serializes the transaction. A
+   * worker that dies mid-apply leaves its claim to expire, and the effect is claimed again.
+   */
+  private async claimDue() {
+    const now = this.now();
+    return this.db.transaction().execute(async (tx) => {
+      let select = tx
+        .selectFrom('effect')
+        .selectAll()
+        .where('state', 'in', ['pending', 'applying'])
+        .where('next_attempt_at', '<=', now.toISOString())
+        .orderBy('id')
+        .limit(50);
+      if (this.rowLocks) select = select.forUpdate().skipLocked();
+      const rows = await select.execute();
+      if (rows.length > 0) {
+        await tx
+          .updateTable('effect')
+          .set({ state: 'applying', next_attempt_at: new Date(now.getTime() + CLAIM_LEASE_MS).toISOString() })
+          .where(
+            'id',
+            'in',
+            rows.map((r) => r.id),
+          )
+          .execute();
+      }
+      return rows;
+    });
+  }
+
   private async drain() {
-    const due = await this.db
-      .selectFrom('effect')
-      .selectAll()
-      .where('state', '=', 'pending')
-      .where('next_attempt_at', '<=', this.now().toISOString())
-      .orderBy('id')
-      .limit(50)
-      .execute();
+    const due = await this.claimDue();
     for (const row of due) {
       try {
         await applyEffect(this.airflow, row.kind, JSON.parse(row.payload));
@@ -107,10 +138,10 @@ export class OutboxWorker {
     const rows = await this.db
       .selectFrom('effect')
       .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('state', 'in', ['pending', 'failed'])
+      .where('state', 'in', ['pending', 'applying', 'failed'])
       .groupBy('state')
       .execute();
     const count = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
-    return { pending: count('pending'), failed: count('failed') };
+    return { pending: count('pending') + count('applying'), failed: count('failed') };
   }
 }

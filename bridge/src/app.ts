@@ -3,6 +3,8 @@ import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { actionRoutes } from './actions/routes.js';
+import type { ActionService } from './actions/service.js';
 import { approvalRoutes, registrationHandler } from './approvals/routes.js';
 import type { ApprovalService } from './approvals/service.js';
 import { auditRoutes } from './audit/routes.js';
@@ -17,6 +19,7 @@ import { openApiDocument } from './openapi.js';
 export interface AppDeps {
   log: Logger;
   service: ApprovalService;
+  actions: ActionService;
   trail: AuditTrail;
   metrics: Metrics;
   verifyToken: TokenVerifier;
@@ -64,6 +67,7 @@ export function createApp(deps: AppDeps) {
   app.post('/api/v1/approvals', requireServiceToken(deps.serviceToken), registrationHandler(deps.service));
   app.use('/api/v1/approvals', person, approvalRoutes(deps.service, deps.metrics));
   app.use('/api/v1/audit', person, auditRoutes(deps.trail));
+  app.use('/api/v1/actions', person, actionRoutes(deps.actions));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));

@@ -15,6 +15,7 @@ const Config = z.object({
   HITL_SETTLE_MS: z.coerce.number().int().min(0).default(10_000),
   AIRGATE_SERVICE_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   AIRGATE_POLICIES_FILE: z.string().min(1).optional(),
+  ACTION_CONFIRM_TTL_MS: z.coerce.number().int().min(5000).default(120_000),
   POLICIES_POLL_MS: z.coerce.number().int().min(100).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
-import { AirflowClient } from './airflow/client.js';
+import { ActionService } from './actions/service.js';
+import { AirflowActions, AirflowClient } from './airflow/client.js';
 import { createApp } from './app.js';
 import { Reconciler } from './approvals/reconcile.js';
 import { ApprovalService, type PolicySource } from './approvals/service.js';
@@ -77,11 +78,18 @@ async function main() {
     },
     hitlSettleMs: config.HITL_SETTLE_MS,
   });
+  const actions = new ActionService({
+    db,
+    trail,
+    airflowAs: (token) => new AirflowActions(config.AIRFLOW_URL, { token }),
+    confirmTtlMs: config.ACTION_CONFIRM_TTL_MS,
+  });
   const reconciler = new Reconciler(airflow, store, service, config.AIRFLOW_USERNAME, log);
 
   const app = createApp({
     log,
     service,
+    actions,
     trail,
     metrics,
     verifyToken: airflowTokenVerifier(config.AIRFLOW_JWT_SECRET, config.AIRFLOW_JWT_AUDIENCE),

@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from './zod.js';
 import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, VoteRequest } from './approvals/schemas.js';
 import { AuditList, AuditListQuery, AuditVerification } from './audit/schemas.js';
+import { ActionConfirmation, ActionRequest, ActionResult, ConfirmActionRequest } from './actions/schemas.js';
 import { ErrorBody } from './http/errors.js';
 
 const json = (schema: z.ZodType, description: string) => ({
@@ -62,6 +63,22 @@ export function openApiDocument() {
     summary: 'Recompute the hash chain over the whole audit trail',
     security,
     responses: { 200: json(AuditVerification, 'Whether the trail is intact, and where it first breaks'), ...errors(401) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/actions',
+    summary: 'Prepare an Airflow action: returns what it will do and a short-lived confirmation token',
+    security,
+    request: { body: { content: { 'application/json': { schema: ActionRequest } } } },
+    responses: { 201: json(ActionConfirmation, 'The confirmation to send back'), ...errors(400, 401, 403, 404, 409, 503) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/actions/confirm',
+    summary: 'Apply a prepared action as the signed-in person (single use, before it expires)',
+    security,
+    request: { body: { content: { 'application/json': { schema: ConfirmActionRequest } } } },
+    responses: { 200: json(ActionResult, 'Applied'), ...errors(400, 401, 403, 404, 409, 410, 503) },
   });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

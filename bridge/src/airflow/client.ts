@@ -6,6 +6,10 @@ export type HitlDetail = components['schemas']['HITLDetail'];
 export type HitlAnswer = components['schemas']['UpdateHITLDetailPayload'];
 export type DagRun = components['schemas']['DAGRunResponse'];
 export type Dag = components['schemas']['DAGResponse'];
+export type Asset = components['schemas']['AssetResponse'];
+type TaskInstanceCollection = components['schemas']['TaskInstanceCollectionResponse'];
+type PatchTaskInstance = components['schemas']['PatchTaskInstanceBody'];
+type ClearTaskInstances = components['schemas']['ClearTaskInstancesBody'];
 type HitlDetailCollection = components['schemas']['HITLDetailCollection'];
 type TokenResponse = authComponents['schemas']['LoginResponse'];
 
@@ -21,14 +25,17 @@ const seg = encodeURIComponent;
 const tiPath = (k: TaskInstanceKey) =>
   `/api/v2/dags/${seg(k.dag_id)}/dagRuns/${seg(k.run_id)}/taskInstances/${seg(k.task_id)}`;
 
-/** Airflow REST API v2 as the bridge's service account; the token is fetched lazily and renewed on 401. */
+/**
+ * Airflow REST API v2. As the bridge's service account (username/password): the token is fetched lazily
+ * and renewed on 401. As a person (`{ token }`): their own token, so Airflow itself authorises what they do.
+ */
 export class AirflowClient {
-  private readonly http: AxiosInstance;
+  protected readonly http: AxiosInstance;
   private token: Promise<string> | null = null;
 
   constructor(
     baseURL: string,
-    private readonly credentials: { username: string; password: string },
+    private readonly credentials: { username: string; password: string } | { token: string },
     timeoutMs = 10_000,
   ) {
     this.http = axios.create({ baseURL, timeout: timeoutMs });
@@ -38,7 +45,7 @@ export class AirflowClient {
     });
     this.http.interceptors.response.use(undefined, async (error: AxiosError) => {
       const config = error.config as (InternalAxiosRequestConfig & { renewed?: boolean }) | undefined;
-      if (error.response?.status !== 401 || !config || config.renewed) throw error;
+      if (error.response?.status !== 401 || !config || config.renewed || 'token' in this.credentials) throw error;
       this.token = null;
       config.renewed = true;
       return this.http.request(config);
@@ -46,6 +53,7 @@ export class AirflowClient {
   }
 
   private currentToken(): Promise<string> {
+    if ('token' in this.credentials) return Promise.resolve(this.credentials.token);
     this.token ??= axios
       .post<TokenResponse>('/auth/token', this.credentials, { baseURL: this.http.defaults.baseURL, timeout: 10_000 })
       .then((res) => res.data.access_token)
@@ -92,6 +100,46 @@ export class AirflowClient {
   async setTaskNote(key: TaskInstanceKey, note: string): Promise<void> {
     const path = key.map_index >= 0 ? `${tiPath(key)}/${key.map_index}` : tiPath(key);
     await this.http.patch(path, { note }, { params: { update_mask: 'note' } });
+  }
+}
+
+/** Task-instance and run operations, with the dry runs that tell a person what confirming will do. */
+export class AirflowActions extends AirflowClient {
+  async triggerRun(dagId: string, conf: Record<string, unknown>, note: string): Promise<DagRun> {
+    const res = await this.http.post<DagRun>(`/api/v2/dags/${seg(dagId)}/dagRuns`, { logical_date: null, conf, note });
+    return res.data;
+  }
+
+  /** Sets a task instance's state (and optionally its downstream); `dryRun` lists what would change. */
+  async markTask(key: TaskInstanceKey, body: PatchTaskInstance, dryRun: boolean): Promise<string[]> {
+    const path = key.map_index >= 0 ? `${tiPath(key)}/${key.map_index}` : tiPath(key);
+    const res = await this.http.patch<TaskInstanceCollection>(dryRun ? `${path}/dry_run` : path, body);
+    return res.data.task_instances.map((ti) => ti.task_id);
+  }
+
+  /** Clears task instances (Airflow's dry_run defaults to true, so it is always sent explicitly). */
+  async clearTasks(dagId: string, body: Omit<ClearTaskInstances, 'dry_run'>, dryRun: boolean): Promise<string[]> {
+    const res = await this.http.post<TaskInstanceCollection>(`/api/v2/dags/${seg(dagId)}/clearTaskInstances`, {
+      ...body,
+      dry_run: dryRun,
+    });
+    return res.data.task_instances.map((ti) => ti.task_id);
+  }
+
+  async setRunState(dagId: string, runId: string, state: 'failed' | 'success' | 'queued', note: string): Promise<void> {
+    await this.http.patch(`/api/v2/dags/${seg(dagId)}/dagRuns/${seg(runId)}`, { state, note });
+  }
+
+  async setPaused(dagId: string, paused: boolean): Promise<void> {
+    await this.http.patch(`/api/v2/dags/${seg(dagId)}`, { is_paused: paused }, { params: { update_mask: 'is_paused' } });
+  }
+
+  async getAsset(assetId: number): Promise<Asset> {
+    return (await this.http.get<Asset>(`/api/v2/assets/${assetId}`)).data;
+  }
+
+  async createAssetEvent(assetId: number, extra: Record<string, unknown>): Promise<{ id: number }> {
+    return (await this.http.post<{ id: number }>('/api/v2/assets/events', { asset_id: assetId, extra })).data;
   }
 }
 

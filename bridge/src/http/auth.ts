@@ -6,6 +6,8 @@ import type { Person, TokenVerifier } from '../identity/tokens.js';
 declare module 'express-serve-static-core' {
   interface Request {
     person?: Person;
+    /** The verified bearer token, for acting in Airflow as that person. */
+    personToken?: string;
   }
 }
 
@@ -17,6 +19,7 @@ export function requirePerson(verify: TokenVerifier) {
     if (!match?.[1]) return next(unauthorized('missing bearer token'));
     try {
       req.person = await verify(match[1]);
+      req.personToken = match[1];
       next();
     } catch (err) {
       next(err);

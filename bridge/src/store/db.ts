@@ -80,11 +80,24 @@ export interface AuditEntryTable {
   hash: string;
 }
 
+export interface ActionConfirmationTable {
+  /** Random, unguessable; what the person sends back to confirm. */
+  token: string;
+  user: string;
+  /** JSON: the ActionRequest as prepared. */
+  request: string;
+  effect: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface Database {
   approval: ApprovalTable;
   vote: VoteTable;
   effect: EffectTable;
   audit_entry: AuditEntryTable;
+  action_confirmation: ActionConfirmationTable;
 }
 
 export type Db = Kysely<Database>;
@@ -105,7 +118,8 @@ export function createDb(options: { databaseUrl?: string | undefined; sqliteFile
 }
 
 export async function migrate(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  // Migrations are self-contained and written by parallel work, so one may land before an earlier-named one.
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -90,4 +90,17 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('vote').addColumn('replaced', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
-};
+  '0009_action_confirmations': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('action_confirmation')
+        .addColumn('token', 'text', (c) => c.primaryKey())
+        .addColumn('user', 'text', (c) => c.notNull())
+        .addColumn('request', 'text', (c) => c.notNull())
+        .addColumn('effect', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .execute();
+    },
+  },};

@@ -1,3 +1,5 @@
+import { ActionService } from '../actions/service.js';
+import { AirflowActions } from '../airflow/client.js';
 import { createApp } from '../app.js';
 import { type ApprovalEvent, ApprovalService, type PolicySource } from '../approvals/service.js';
 import { type ApprovalRequest, SqlApprovalStore } from '../approvals/store.js';
@@ -6,7 +8,7 @@ import { airflowTokenVerifier } from '../identity/tokens.js';
 import { createMetrics } from '../metrics/registry.js';
 import { type PolicySet, parsePolicies } from '../policies/index.js';
 import type { Db } from '../store/db.js';
-import { JWT_SECRET, silentLog } from './fake-airflow.js';
+import { AIRFLOW, JWT_SECRET, silentLog } from './fake-airflow.js';
 
 export const SERVICE_TOKEN = 'service-token-for-tests-0123456789';
 
@@ -60,9 +62,11 @@ export function buildBridge(db: Db, policiesText = policiesWith(ANYONE_ELSE), no
     },
     now,
   });
+  const actions = new ActionService({ db, trail, airflowAs: (token) => new AirflowActions(AIRFLOW, { token }), now, confirmTtlMs: 60_000 });
   const app = createApp({
     log: silentLog,
     service,
+    actions,
     trail,
     metrics,
     verifyToken: airflowTokenVerifier(JWT_SECRET, 'apache-airflow'),

@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { type AirflowActions, statusOf } from '../airflow/client.js';
+import type { AuditTrail } from '../audit/trail.js';
+import { ApiError, forbidden, notFound, unavailable } from '../http/errors.js';
+import type { Person } from '../identity/tokens.js';
+import type { Db } from '../store/db.js';
+import type { ActionConfirmation, ActionRequest, ActionResult } from './schemas.js';
+
+/** How long a prepared action may be confirmed; long enough to read the effect, short enough to be current. */
+export const DEFAULT_CONFIRM_TTL_MS = 120_000;
+
+export interface ActionServiceOptions {
+  db: Db;
+  trail: AuditTrail;
+  /** Airflow as the person acting, so Airflow's own roles decide what they may do. */
+  airflowAs: (token: string) => AirflowActions;
+  now?: () => Date;
+  confirmTtlMs?: number;
+}
+
+const list = (ids: string[]) => `${ids.length} task${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}`;
+
+/** Maps Airflow's refusal of the person to the contract; anything else means Airflow is not there now. */
+function fromAirflow(err: unknown): ApiError {
+  const status = statusOf(err);
+  if (status === 401 || status === 403) return forbidden('Airflow does not allow you this action');
+  if (status === 404) return notFound('Airflow does not know that DAG, run, task or asset');
+  if (status === 409 || status === 400 || status === 422) return new ApiError(409, 'conflict', `Airflow refused: ${String((err as Error).message)}`);
+  return unavailable('Airflow is not reachable; nothing was changed');
+}
+
+/**
+ * UI-triggered Airflow actions in two steps: `prepare` asks Airflow what would happen (dry runs) and returns a
+ * short-lived, single-use confirmation naming that effect; `confirm` applies it as the person. Both are audited.
+ */
+export class ActionService {
+  private readonly now: () => Date;
+  private readonly ttl: number;
+
+  constructor(private readonly options: ActionServiceOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.ttl = options.confirmTtlMs ?? DEFAULT_CONFIRM_TTL_MS;
+  }
+
+  async prepare(person: Person, token: string, request: ActionRequest): Promise<ActionConfirmation> {
+    const effect = await this.describe(this.options.airflowAs(token), request).catch((err: unknown) => {
+      throw fromAirflow(err);
+    });
+    const now = this.now();
+    const confirmation = {
+      token: randomBytes(24).toString('base64url'),
+      effect,
+      expires_at: new Date(now.getTime() + this.ttl).toISOString(),
+    };
+    await this.options.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('action_confirmation')
+        .values({ token: confirmation.token, user: person.user, request: JSON.stringify(request), effect, created_at: now.toISOString(), expires_at: confirmation.expires_at, used_at: null })
+        .execute();
+      await this.options.trail.append(tx, {
+        actor: person.user,
+        action: 'action.prepared',
+        channel: 'ui',
+        reason: request.reason,
+        details: { request, effect, expires_at: confirmation.expires_at },
+      });
+    });
+    return { confirmation };
+  }
+
+  async confirm(person: Person, token: string, confirmationToken: string): Promise<ActionResult> {
+    const { db, trail } = this.options;
+    const now = this.now().toISOString();
+    // Claim the confirmation atomically: only one confirm can use it, and only before it expires.
+    const claimed = await db
+      .updateTable('action_confirmation')
+      .set({ used_at: now })
+      .where('token', '=', confirmationToken)
+      .where('user', '=', person.user)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returningAll()
+      .executeTakeFirst();
+    if (!claimed) throw await this.whyNot(person, confirmationToken, now);
+    const request = JSON.parse(claimed.request) as ActionRequest;
+    let result: Record<string, unknown>;
+    try {
+      result = await this.apply(this.options.airflowAs(token), request, person);
+    } catch (err) {
+      const error = fromAirflow(err);
+      // Nothing changed in Airflow, so the person may try again while the confirmation is valid.
+      await db.updateTable('action_confirmation').set({ used_at: null }).where('token', '=', confirmationToken).execute();
+      await trail.append(db, {
+        actor: person.user,
+        action: 'action.failed',
+        channel: 'ui',
+        reason: request.reason,
+        details: { request, status: error.status, message: error.message },
+      });
+      throw error;
+    }
+    await trail.append(db, {
+      actor: person.user,
+      action: 'action.applied',
+      channel: 'ui',
+      reason: request.reason,
+      details: { request, effect: claimed.effect, result },
+    });
+    return { applied: true, kind: request.kind, result };
+  }
+
+  private async whyNot(person: Person, token: string, now: string): Promise<ApiError> {
+    const row = await this.options.db.selectFrom('action_confirmation').selectAll().where('token', '=', token).executeTakeFirst();
+    if (!row) return notFound('no such confirmation');
+    if (row.user !== person.user) return forbidden('this confirmation belongs to someone else');
+    if (row.used_at) return new ApiError(410, 'gone', 'this confirmation was already used');
+    if (row.expires_at <= now) return new ApiError(410, 'gone', 'this confirmation expired; prepare the action again');
+    return new ApiError(409, 'conflict', 'the confirmation could not be claimed');
+  }
+
+  /** What confirming will do, in words a person can check, from Airflow's own dry runs where it has them. */
+  private async describe(airflow: AirflowActions, request: ActionRequest): Promise<string> {
+    switch (request.kind) {
+      case 'trigger_run':
+        await airflow.getDag(request.dag_id);
+        return `triggers a run of ${request.dag_id} with conf ${JSON.stringify(request.conf)}`;
+      case 'mark_task': {
+        const ids = await airflow.markTask(request, { new_state: request.state, include_downstream: request.include_downstream, include_upstream: false, include_future: false, include_past: false }, true);
+        return `marks ${list(ids)} as ${request.state}`;
+      }
+      case 'clear_task': {
+        const ids = await airflow.clearTasks(request.dag_id, clearBody(request), true);
+        return `clears ${list(ids)} so they run again`;
+      }
+      case 'mark_run_failed':
+        await airflow.getDagRun(request.dag_id, request.run_id);
+        return `marks run ${request.run_id} of ${request.dag_id} as failed; its unfinished tasks will not run`;
+      case 'pause_dag':
+        await airflow.getDag(request.dag_id);
+        return `pauses ${request.dag_id}: no new runs are scheduled and queued tasks wait`;
+      case 'resume_dag':
+        await airflow.getDag(request.dag_id);
+        return `resumes ${request.dag_id}: its schedule and waiting tasks continue`;
+      case 'publish_asset_event': {
+        const asset = await airflow.getAsset(request.asset_id);
+        const dags = asset.scheduled_dags.map((d) => d.dag_id);
+        return `publishes an event on ${asset.uri}, which schedules ${dags.length ? dags.join(', ') : 'no DAG'}`;
+      }
+    }
+  }
+
+  private async apply(airflow: AirflowActions, request: ActionRequest, person: Person): Promise<Record<string, unknown>> {
+    const note = `${person.user} via airgate: ${request.reason}`;
+    switch (request.kind) {
+      case 'trigger_run': {
+        const run = await airflow.triggerRun(request.dag_id, request.conf, note);
+        return { dag_run_id: run.dag_run_id };
+      }
+      case 'mark_task': {
+        const ids = await airflow.markTask(request, { new_state: request.state, note, include_downstream: request.include_downstream, include_upstream: false, include_future: false, include_past: false }, false);
+        return { task_ids: ids };
+      }
+      case 'clear_task':
+        return { task_ids: await airflow.clearTasks(request.dag_id, { ...clearBody(request), note }, false) };
+      case 'mark_run_failed':
+        await airflow.setRunState(request.dag_id, request.run_id, 'failed', note);
+        return { dag_run_id: request.run_id };
+      case 'pause_dag':
+      case 'resume_dag':
+        await airflow.setPaused(request.dag_id, request.kind === 'pause_dag');
+        return { dag_id: request.dag_id, is_paused: request.kind === 'pause_dag' };
+      case 'publish_asset_event': {
+        const event = await airflow.createAssetEvent(request.asset_id, { ...request.extra, airgate: { by: person.user, reason: request.reason } });
+        return { asset_event_id: event.id };
+      }
+    }
+  }
+}
+
+function clearBody(request: Extract<ActionRequest, { kind: 'clear_task' }>) {
+  return {
+    dag_run_id: request.run_id,
+    task_ids: [request.map_index >= 0 ? ([request.task_id, request.map_index] as [string, number]) : request.task_id],
+    include_downstream: request.include_downstream,
+    include_upstream: false,
+    include_future: false,
+    include_past: false,
+    only_failed: false,
+    only_running: false,
+    reset_dag_runs: true,
+    prevent_running_task: false,
+  };
+}

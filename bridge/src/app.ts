@@ -15,6 +15,8 @@ import { errorHandler, notFoundRoute } from './http/errors.js';
 import type { TokenVerifier } from './identity/tokens.js';
 import type { Metrics } from './metrics/registry.js';
 import { openApiDocument } from './openapi.js';
+import { statsRoutes } from './stats/routes.js';
+import type { Stats } from './stats/schemas.js';
 
 export interface AppDeps {
   log: Logger;
@@ -22,6 +24,7 @@ export interface AppDeps {
   actions: ActionService;
   trail: AuditTrail;
   metrics: Metrics;
+  stats: (days: number) => Promise<Stats>;
   verifyToken: TokenVerifier;
   /** What the Airflow side presents to register approvals. */
   serviceToken: string;
@@ -68,6 +71,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/approvals', person, approvalRoutes(deps.service, deps.metrics));
   app.use('/api/v1/audit', person, auditRoutes(deps.trail));
   app.use('/api/v1/actions', person, actionRoutes(deps.actions));
+  app.use('/api/v1/stats', person, statsRoutes(deps.stats));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));

@@ -12,6 +12,7 @@ import { createMetrics } from './metrics/registry.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { PolicyFile } from './policies/index.js';
 import { defaultPolicies } from './policies/defaults.js';
+import { computeStats } from './stats/service.js';
 import { createDb, migrate } from './store/db.js';
 
 const fail = (message: string): never => {
@@ -92,6 +93,7 @@ async function main() {
     actions,
     trail,
     metrics,
+    stats: (days) => computeStats(db, days, new Date()),
     verifyToken: airflowTokenVerifier(config.AIRFLOW_JWT_SECRET, config.AIRFLOW_JWT_AUDIENCE),
     serviceToken: config.AIRGATE_SERVICE_TOKEN,
     readiness: async () => {

@@ -4,6 +4,7 @@ import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, VoteRequest
 import { AuditList, AuditListQuery, AuditVerification } from './audit/schemas.js';
 import { ActionConfirmation, ActionRequest, ActionResult, ConfirmActionRequest } from './actions/schemas.js';
 import { ErrorBody } from './http/errors.js';
+import { Stats, StatsQuery } from './stats/schemas.js';
 
 const json = (schema: z.ZodType, description: string) => ({
   description,
@@ -79,6 +80,14 @@ export function openApiDocument() {
     security,
     request: { body: { content: { 'application/json': { schema: ConfirmActionRequest } } } },
     responses: { 200: json(ActionResult, 'Applied'), ...errors(400, 401, 403, 404, 409, 410, 503) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/stats',
+    summary: 'Dashboard figures: pending count, decision latency, SLA compliance per DAG, failed effects',
+    security,
+    request: { query: StatsQuery },
+    responses: { 200: json(Stats, 'The figures over the window'), ...errors(400, 401) },
   });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -7,6 +7,7 @@ import { AuditTrail } from '../audit/trail.js';
 import { airflowTokenVerifier } from '../identity/tokens.js';
 import { createMetrics } from '../metrics/registry.js';
 import { type PolicySet, parsePolicies } from '../policies/index.js';
+import { computeStats } from '../stats/service.js';
 import type { Db } from '../store/db.js';
 import { AIRFLOW, JWT_SECRET, silentLog } from './fake-airflow.js';
 
@@ -69,6 +70,7 @@ export function buildBridge(db: Db, policiesText = policiesWith(ANYONE_ELSE), no
     actions,
     trail,
     metrics,
+    stats: (days) => computeStats(db, days, now()),
     verifyToken: airflowTokenVerifier(JWT_SECRET, 'apache-airflow'),
     serviceToken: SERVICE_TOKEN,
     readiness: async () => ({ ok: true, details: {} }),

@@ -1,0 +1,12 @@
+import { Router } from 'express';
+import { parse } from '../http/errors.js';
+import { Stats, StatsQuery } from './schemas.js';
+
+export function statsRoutes(stats: (days: number) => Promise<Stats>): Router {
+  const router = Router();
+  router.get('/', async (req, res) => {
+    const { days } = parse(StatsQuery, req.query, 'query');
+    res.json(Stats.parse(await stats(days)));
+  });
+  return router;
+}

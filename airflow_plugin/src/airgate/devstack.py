@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -228,7 +229,17 @@ def wait_for_airflow(stack: Stack, timeout: float) -> None:
     _wait(stack, f"{len(wanted)} DAGs to be parsed", parsed, timeout)
 
 
+def ensure_free(port: int) -> None:
+    """Fail before starting anything when a port is taken, rather than with a component's bind error."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise StackError(f"port {port} is already in use; stop what listens there or pick another port")
+
+
 def up(stack: Stack, with_bridge: bool, timeout: float) -> None:
+    ensure_free(stack.airflow_port)
+    if with_bridge:
+        ensure_free(stack.bridge_port)
     env = stack.airflow_env()
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run(

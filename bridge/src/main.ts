@@ -63,7 +63,7 @@ async function main() {
 
   const airflow = new AirflowClient(config.AIRFLOW_URL, { username: config.AIRFLOW_USERNAME, password: config.AIRFLOW_PASSWORD });
   const store = new SqlApprovalStore(db, trail);
-  const outbox = new OutboxWorker(db, airflow, trail, log, config.OUTBOX_INTERVAL_MS);
+  const outbox = new OutboxWorker(db, airflow, trail, log, config.OUTBOX_INTERVAL_MS, undefined, config.HITL_SETTLE_MS);
   const metrics = createMetrics({
     pendingApprovals: async () =>
       Number((await db.selectFrom('approval').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending').executeTakeFirst())?.n ?? 0),

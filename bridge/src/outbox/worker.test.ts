@@ -17,12 +17,19 @@ describe('outbox worker', () => {
   let clock: Date;
   let worker: OutboxWorker;
   let trail: AuditTrail;
+  let waiting: ReturnType<typeof hitlDetail>;
+  const tick = async (ms: number) => {
+    clock = new Date(clock.getTime() + ms);
+    await worker.kick();
+  };
 
   beforeEach(async () => {
     db = await memoryDb();
     clock = new Date('2026-11-25T11:00:00Z');
     trail = new AuditTrail(db);
     worker = new OutboxWorker(db, new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' }), trail, silentLog, 1000, () => clock);
+    waiting = { ...hitlDetail({ run_id: 'manual__1' }) };
+    airflowServer.use(http.get(hitlUrl, () => HttpResponse.json(waiting)));
     await db
       .insertInto('approval')
       .values({ id: 'a1', ...key, try_number: 1, subject: 's', body: null, options: '[]', params: '{}', state: 'approved', policy: null, policy_version: null, level: 1, created_at: clock.toISOString(), due_at: null, decided_at: null, outcome: null, requester: null, tags: '[]', request_values: '{}' })
@@ -51,10 +58,12 @@ describe('outbox worker', () => {
     await enqueue(effect('answer_hitl', { key, chosen_options: ['Approve'], params_input: { n: 1 } }));
     await enqueue(effect('task_note', { key, note: 'Approve by alice' }));
     await worker.kick();
-    expect(seen).toEqual([
-      { url: hitlUrl, auth: 'Bearer service-token', body: { chosen_options: ['Approve'], params_input: { n: 1 } } },
-      { url: `${tiUrl}?update_mask=note`, auth: 'Bearer service-token', body: { note: 'Approve by alice' } },
-    ]);
+    // The task was just seen waiting: the note goes now, the answer once the task has waited long enough.
+    expect(seen).toEqual([{ url: `${tiUrl}?update_mask=note`, auth: 'Bearer service-token', body: { note: 'Approve by alice' } }]);
+    await tick(7000);
+    expect(seen).toHaveLength(1);
+    await tick(1000);
+    expect(seen[1]).toEqual({ url: hitlUrl, auth: 'Bearer service-token', body: { chosen_options: ['Approve'], params_input: { n: 1 } } });
     expect(await states()).toEqual([{ state: 'done', attempts: 1 }, { state: 'done', attempts: 1 }]);
   });
 
@@ -62,8 +71,8 @@ describe('outbox worker', () => {
     let up = false;
     let applied = 0;
     airflowServer.use(
+      http.get(hitlUrl, () => (up ? HttpResponse.json(waiting) : HttpResponse.json({ detail: 'down' }, { status: 503 }))),
       http.patch(hitlUrl, () => {
-        if (!up) return HttpResponse.json({ detail: 'down' }, { status: 503 });
         applied++;
         return HttpResponse.json({});
       }),
@@ -74,8 +83,8 @@ describe('outbox worker', () => {
     await worker.kick();
     expect(await states()).toEqual([{ state: 'pending', attempts: 1 }]); // backing off, not retried yet
     up = true;
-    clock = new Date(clock.getTime() + 60_000);
-    await worker.kick();
+    await tick(60_000);
+    await tick(10_000);
     await worker.kick();
     expect(applied).toBe(1);
     expect(await states()).toEqual([{ state: 'done', attempts: 2 }]);
@@ -83,7 +92,7 @@ describe('outbox worker', () => {
     expect((await trail.list({ approval_id: 'a1', limit: 10 })).items.map((e) => e.action)).toEqual(['effect.retrying', 'effect.applied']);
   });
 
-  it('a 409 whose stored answer matches counts as done; a different stored answer fails for good', async () => {
+  it('an answer Airflow already holds counts as done; a different one fails for good', async () => {
     airflowServer.use(
       http.patch(hitlUrl, () => HttpResponse.json({ detail: 'already' }, { status: 409 })),
       http.get(hitlUrl, () => HttpResponse.json({ ...hitlDetail(), response_received: true, chosen_options: ['Approve'] })),
@@ -94,6 +103,46 @@ describe('outbox worker', () => {
     expect(await states()).toEqual([{ state: 'done', attempts: 1 }, { state: 'failed', attempts: 1 }]);
     expect(await worker.depth()).toEqual({ pending: 0, failed: 1 });
     expect((await trail.list({ approval_id: 'a1', limit: 10 })).items.map((e) => e.action)).toEqual(['effect.applied', 'effect.failed']);
+  });
+
+  it('a 409 from a race whose stored answer matches counts as done', async () => {
+    let answered = false;
+    airflowServer.use(
+      http.get(hitlUrl, () => HttpResponse.json(answered ? { ...waiting, response_received: true, chosen_options: ['Approve'] } : waiting)),
+      http.patch(hitlUrl, () => {
+        answered = true;
+        return HttpResponse.json({ detail: 'already' }, { status: 409 });
+      }),
+    );
+    await enqueue(effect('answer_hitl', { key, chosen_options: ['Approve'], params_input: {} }));
+    await worker.kick();
+    await tick(9000);
+    expect(await states()).toEqual([{ state: 'done', attempts: 1 }]);
+  });
+
+  it('waits while the task has not parked yet, and gives up on a task that already finished', async () => {
+    const patched: unknown[] = [];
+    airflowServer.use(
+      http.patch(hitlUrl, async ({ request }) => {
+        patched.push(await request.json());
+        return HttpResponse.json({});
+      }),
+    );
+    waiting = { ...waiting, task_instance: { ...waiting.task_instance, state: 'running' } };
+    await enqueue(effect('answer_hitl', { key, chosen_options: ['Approve'], params_input: {} }));
+    await worker.kick();
+    await tick(2000);
+    expect(patched).toEqual([]);
+    expect(await states()).toEqual([{ state: 'pending', attempts: 0 }]);
+    waiting = { ...waiting, task_instance: { ...waiting.task_instance, state: 'awaiting_input' } };
+    await tick(2000);
+    await tick(8000);
+    expect(patched).toHaveLength(1);
+
+    waiting = { ...waiting, task_instance: { ...waiting.task_instance, state: 'success' } };
+    await enqueue(effect('answer_hitl', { key, chosen_options: ['Approve'], params_input: {} }));
+    await tick(0);
+    expect((await states())[1]).toEqual({ state: 'failed', attempts: 1 });
   });
 
   it('renews the service token once on 401', async () => {

@@ -6,6 +6,8 @@ import type { Db } from '../store/db.js';
 import { PermanentEffectError, applyEffect } from './effects.js';
 
 const MAX_BACKOFF_MS = 5 * 60_000;
+/** How long a HITL task must have been seen in `awaiting_input` before it is answered (see effects.ts). */
+export const DEFAULT_HITL_SETTLE_MS = 8000;
 // Longer than an attempt can take (two Airflow calls with a 10 s timeout each).
 const CLAIM_LEASE_MS = 60_000;
 
@@ -26,6 +28,7 @@ export class OutboxWorker {
     private readonly log: Logger,
     private readonly intervalMs = 1000,
     private readonly now: () => Date = () => new Date(),
+    private readonly hitlSettleMs = DEFAULT_HITL_SETTLE_MS,
   ) {
     this.rowLocks = db.getExecutor().adapter instanceof PostgresAdapter;
   }
@@ -92,7 +95,20 @@ export class OutboxWorker {
     const due = await this.claimDue();
     for (const row of due) {
       try {
-        await applyEffect(this.airflow, row.kind, JSON.parse(row.payload));
+        const outcome = await applyEffect(this.airflow, row.kind, JSON.parse(row.payload), {
+          now: this.now(),
+          waitingSeenAt: row.waiting_seen_at,
+          hitlSettleMs: this.hitlSettleMs,
+        });
+        if (!outcome.done) {
+          // Not a failure: Airflow is not ready for it yet.
+          await this.db
+            .updateTable('effect')
+            .set({ state: 'pending', next_attempt_at: outcome.retryAt.toISOString(), waiting_seen_at: outcome.waitingSeenAt })
+            .where('id', '=', row.id)
+            .execute();
+          continue;
+        }
         await this.db.transaction().execute(async (tx) => {
           await tx
             .updateTable('effect')

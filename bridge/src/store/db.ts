@@ -62,6 +62,8 @@ export interface EffectTable {
   last_error: string | null;
   created_at: string;
   done_at: string | null;
+  /** When an answer_hitl effect first found its task in awaiting_input. */
+  waiting_seen_at: string | null;
 }
 
 export interface AuditEntryTable {

@@ -103,4 +103,11 @@ export const migrations: Record<string, Migration> = {
         .addColumn('used_at', 'text')
         .execute();
     },
-  },};
+  },
+  '0010_effect_waiting_seen': {
+    async up(db: Kysely<unknown>) {
+      // When an answer first found its task waiting; it is sent once the task has waited long enough.
+      await db.schema.alterTable('effect').addColumn('waiting_seen_at', 'text').execute();
+    },
+  },
+};

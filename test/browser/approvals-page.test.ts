@@ -1,11 +1,47 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, screenshotPath, signIn } from '../support/browser.js';
-import { bridge, stack, taskInstance, tokenFor, triggerRun, waitForApproval, waitForRunEnd } from '../support/clients.js';
+import {
+  bridge,
+  stack,
+  taskInstance,
+  tokenFor,
+  triggerRun,
+  waitFor,
+  waitForApproval,
+  waitForRunEnd,
+} from '../support/clients.js';
 
-const DAG = '120_01_01_approval_basics';
+const BASICS = '120_01_01_approval_basics';
+const MULTI = '120_01_04_multi_level';
 
-describe('Approvals page inside the Airflow UI (Chromium)', () => {
+type Mode = 'light' | 'dark';
+
+/** A signed-in page in light or dark mode; Airflow keeps the mode in localStorage under `theme`. */
+async function openAs(browser: Browser, user: string, mode: Mode = 'light') {
+  const context: BrowserContext = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: mode });
+  await context.addInitScript((theme) => localStorage.setItem('theme', theme), mode);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await signIn(page, user);
+  return { page, errors, close: () => context.close() };
+}
+
+const approvalOf = (runId: string, taskId: string, token: string) =>
+  waitFor(`the bridge to list ${taskId} of ${runId}`, async () => {
+    const res = await bridge('/api/v1/approvals?state=pending&limit=500', { token });
+    return (res.body.items as Array<{ id: string; run_id: string; task_id: string }>).find(
+      (a) => a.run_id === runId && a.task_id === taskId,
+    );
+  });
+
+async function settle(page: Page) {
+  // Let dialogs' and tables' entry animations finish, so screenshots show what a person sees.
+  await page.waitForTimeout(400);
+}
+
+describe('The airgate screens inside the Airflow UI (Chromium)', () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launchChromium();
@@ -14,40 +50,143 @@ describe('Approvals page inside the Airflow UI (Chromium)', () => {
     await browser?.close();
   });
 
-  it('alice signs in, approves a pending approval with a reason, and the run completes', async () => {
+  it('alice finds a pending approval in the inbox, opens it, approves with a reason, and the run completes', async () => {
     const alice = await tokenFor('alice');
-    const runId = await triggerRun(DAG, alice);
+    const runId = await triggerRun(BASICS, alice);
     const approval = await waitForApproval(runId, alice);
     const subject = `Load ${runId} into production?`;
 
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const consoleErrors: string[] = [];
-    page.on('pageerror', (err) => consoleErrors.push(err.message));
-    await signIn(page, 'alice');
-    await page.goto(`${stack().airflowUrl}/plugin/approvals`);
-    await expect.poll(() => page.getByRole('heading', { name: 'Approvals' }).first().isVisible()).toBe(true);
-    const approve = page.getByRole('button', { name: `Approve ${subject}` });
-    await approve.waitFor({ timeout: 30_000 });
-    await page.screenshot({ path: screenshotPath('approvals-pending'), fullPage: true });
+    for (const mode of ['dark', 'light'] as const) {
+      const { page, errors, close } = await openAs(browser, 'alice', mode);
+      await page.goto(`${stack().airflowUrl}/plugin/approvals`);
+      const row = page.getByRole('button', { name: subject, exact: true });
+      await row.waitFor({ timeout: 30_000 });
+      await settle(page);
+      await page.screenshot({ path: screenshotPath(`inbox-${mode}`), fullPage: true });
 
-    await approve.click();
-    const dialog = page.getByRole('dialog');
-    await dialog.getByLabel('Reason').fill('checked in the browser');
-    // Let the dialog's open animation finish so the screenshot shows it as a person sees it.
-    await expect.poll(() => dialog.evaluate((el) => getComputedStyle(el).opacity)).toBe('1');
-    await page.screenshot({ path: screenshotPath('approval-dialog') });
-    await dialog.getByRole('button', { name: 'Approve', exact: true }).click();
-    await page.getByText('was recorded').waitFor();
-    await page.screenshot({ path: screenshotPath('approvals-decided'), fullPage: true });
+      await row.click();
+      await page.getByRole('heading', { name: subject }).waitFor();
+      await page.getByText('approval.registered').first().waitFor();
+      await settle(page);
+      await page.screenshot({ path: screenshotPath(`approval-${mode}`), fullPage: true });
+      if (mode === 'light') {
+        await page.getByLabel('Reason').fill('checked in the browser');
+        await page.getByRole('button', { name: 'Vote Approve' }).click();
+        await page.getByText('Your vote “Approve” was recorded.').waitFor();
+        await page.getByText('This approval is approved').waitFor();
+        await page.screenshot({ path: screenshotPath('approval-decided-light'), fullPage: true });
+      }
+      expect(errors).toEqual([]);
+      await close();
+    }
 
     const decided = await bridge(`/api/v1/approvals/${approval.id}`, { token: alice });
     expect(decided.body).toMatchObject({
       state: 'approved',
       votes: [{ user: 'alice', option: 'Approve', reason: 'checked in the browser', channel: 'ui' }],
     });
-    expect(await waitForRunEnd(DAG, runId, alice)).toBe('success');
-    expect((await taskInstance(DAG, runId, 'approve_load', alice)).note).toContain('Approve by alice via ui');
-    expect(consoleErrors).toEqual([]);
-    await page.close();
+    expect(await waitForRunEnd(BASICS, runId, alice)).toBe('success');
+    expect((await taskInstance(BASICS, runId, 'approve_load', alice)).note).toContain('Approve by alice via ui');
+  });
+
+  it('refuses alice approving her own request, then bob and carol approve it and the gate passes', async () => {
+    const alice = await tokenFor('alice');
+    const runId = await triggerRun(MULTI, alice);
+    const approval = await approvalOf(runId, 'quorum_gate', alice);
+    const detail = `${stack().airflowUrl}/plugin/approvals?approval=${encodeURIComponent(approval.id)}`;
+
+    const asAlice = await openAs(browser, 'alice');
+    await asAlice.page.goto(detail);
+    await asAlice.page.getByRole('button', { name: 'Vote Approve' }).click();
+    const refusal = asAlice.page.getByRole('alert').filter({ hasText: 'Your vote was not recorded' });
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('does not let the requester approve their own request');
+    await asAlice.page.screenshot({ path: screenshotPath('approval-refused-light'), fullPage: true });
+    expect(asAlice.errors).toEqual([]);
+    await asAlice.close();
+
+    for (const user of ['bob', 'carol']) {
+      const { page, errors, close } = await openAs(browser, user);
+      await page.goto(detail);
+      await page.getByRole('button', { name: 'Vote Approve' }).click();
+      await page.getByText('Your vote “Approve” was recorded.').waitFor();
+      expect(errors).toEqual([]);
+      await close();
+    }
+    await waitFor('quorum_gate to pass', async () =>
+      (await taskInstance(MULTI, runId, 'quorum_gate', alice)).state === 'success' ? true : undefined,
+    );
+  });
+
+  it('shows the audit trail with its chain verified, in light and dark', async () => {
+    for (const mode of ['light', 'dark'] as const) {
+      const { page, errors, close } = await openAs(browser, 'alice', mode);
+      await page.goto(`${stack().airflowUrl}/plugin/audit`);
+      await page.getByText(/Chain verified/).waitFor({ timeout: 30_000 });
+      await settle(page);
+      await page.screenshot({ path: screenshotPath(`audit-${mode}`), fullPage: true });
+      expect(errors).toEqual([]);
+      await close();
+    }
+  });
+
+  it('shows the dashboard, outbox and run actions screens in light and dark', async () => {
+    const alice = await tokenFor('alice');
+    const runId = await triggerRun(BASICS, alice);
+    for (const mode of ['light', 'dark'] as const) {
+      const { page, errors, close } = await openAs(browser, 'alice', mode);
+      await page.goto(`${stack().airflowUrl}/`);
+      await page.getByRole('heading', { name: 'Approvals dashboard' }).waitFor({ timeout: 30_000 });
+      await page.getByText(/Loading the statistics/).waitFor({ state: 'hidden' });
+      await settle(page);
+      await page.screenshot({ path: screenshotPath(`dashboard-${mode}`), fullPage: true });
+
+      await page.goto(`${stack().airflowUrl}/plugin/outbox`);
+      await page.getByRole('heading', { name: 'Outbox' }).waitFor({ timeout: 30_000 });
+      await page.getByText(/Loading messages/).waitFor({ state: 'hidden' });
+      await settle(page);
+      await page.screenshot({ path: screenshotPath(`outbox-${mode}`), fullPage: true });
+
+      await page.goto(`${stack().airflowUrl}/dags/${BASICS}/runs/${encodeURIComponent(runId)}/plugin/run-actions`);
+      await page.getByRole('heading', { name: 'Run actions' }).waitFor({ timeout: 30_000 });
+      await settle(page);
+      await page.screenshot({ path: screenshotPath(`run-actions-${mode}`), fullPage: true });
+      expect(errors).toEqual([]);
+      await close();
+    }
+  });
+
+  it('clears a task through the run actions with the confirmation dialog, and Airflow shows it cleared', async (ctx) => {
+    const spec = await bridge('/api/v1/openapi.json');
+    if (!('/api/v1/actions' in (spec.body?.paths ?? {}))) {
+      ctx.skip();
+    }
+    const alice = await tokenFor('alice');
+    const runId = await triggerRun(BASICS, alice);
+    await waitForApproval(runId, alice);
+    await waitFor('prepare_report to succeed', async () =>
+      (await taskInstance(BASICS, runId, 'prepare_report', alice)).state === 'success' ? true : undefined,
+    );
+
+    const { page, errors, close } = await openAs(browser, 'alice');
+    await page.goto(
+      `${stack().airflowUrl}/dags/${BASICS}/runs/${encodeURIComponent(runId)}/tasks/prepare_report/plugin/task-actions`,
+    );
+    await page.getByRole('button', { name: 'Clear task' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Clear task' });
+    await dialog.getByLabel('Reason').fill('rerun the report');
+    await dialog.getByRole('button', { name: 'Review' }).click();
+    await dialog.getByTestId('action-effect').waitFor();
+    await settle(page);
+    await page.screenshot({ path: screenshotPath('action-confirm-light') });
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await dialog.getByText('Clear task: done.').waitFor();
+    await close();
+
+    await waitFor('prepare_report to be cleared', async () => {
+      const { state } = await taskInstance(BASICS, runId, 'prepare_report', alice);
+      return state !== 'success' ? state : undefined;
+    });
+    expect(errors).toEqual([]);
   });
 });

@@ -6,21 +6,56 @@ from airflow.plugins_manager import AirflowPlugin
 
 from airgate.web import PREFIX, app
 
+BUNDLE = f"{PREFIX}/static/airgate.umd.js"
+
 
 class AirgatePlugin(AirflowPlugin):
     name = "airgate"
     fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "airgate"}]
+    # One bundle serves every app: it publishes each app under its name (see plugin-ui/src/main.tsx),
+    # so a name here must match a key there.
     react_apps = [
         {
             "name": "Approvals",
-            "bundle_url": f"{PREFIX}/static/airgate.umd.js",
+            "bundle_url": BUNDLE,
             "destination": "nav",
             "url_route": "approvals",
         },
         {
             "name": "Approval",
-            "bundle_url": f"{PREFIX}/static/airgate.umd.js",
+            "bundle_url": BUNDLE,
             "destination": "task_instance",
             "url_route": "approval",
+        },
+        {
+            "name": "Task actions",
+            "bundle_url": BUNDLE,
+            "destination": "task_instance",
+            "url_route": "task-actions",
+        },
+        {
+            "name": "Run actions",
+            "bundle_url": BUNDLE,
+            "destination": "dag_run",
+            "url_route": "run-actions",
+        },
+        {
+            "name": "Audit",
+            "bundle_url": BUNDLE,
+            "destination": "nav",
+            "url_route": "audit",
+            "category": "browse",
+        },
+        {
+            "name": "Outbox",
+            "bundle_url": BUNDLE,
+            "destination": "nav",
+            "url_route": "outbox",
+            "category": "browse",
+        },
+        {
+            "name": "Approvals dashboard",
+            "bundle_url": BUNDLE,
+            "destination": "dashboard",
         },
     ]

@@ -4,10 +4,31 @@ import { messages } from '../i18n';
 import type { components, paths } from './schema';
 
 export type Approval = components['schemas']['Approval'];
+export type ApprovalState = components['schemas']['ApprovalState'];
 export type ApprovalList = components['schemas']['ApprovalList'];
+export type Vote = components['schemas']['Vote'];
 export type VoteRequest = components['schemas']['VoteRequest'];
+export type AuditEntry = components['schemas']['AuditEntry'];
+export type AuditList = components['schemas']['AuditList'];
+export type AuditVerification = components['schemas']['AuditVerification'];
 export type ApiError = components['schemas']['Error'];
 export type ApprovalsQuery = NonNullable<paths['/api/v1/approvals']['get']['parameters']['query']>;
+export type AuditQuery = NonNullable<paths['/api/v1/audit']['get']['parameters']['query']>;
+export type ActionRequest = components['schemas']['ActionRequest'];
+export type ActionKind = ActionRequest['kind'];
+export type ActionConfirmation = components['schemas']['ActionConfirmation'];
+export type Confirmation = ActionConfirmation['confirmation'];
+export type ActionResult = components['schemas']['ActionResult'];
+export type Stats = components['schemas']['Stats'];
+export type OutboxList = components['schemas']['OutboxList'];
+export type OutboxMessage = components['schemas']['OutboxMessage'];
+export type Delivery = OutboxMessage['deliveries'][number];
+export type DeliveryState = Delivery['state'];
+export type DeliveryList = components['schemas']['DeliveryList'];
+export type EscalationList = components['schemas']['EscalationList'];
+export type Escalation = components['schemas']['Escalation'];
+export type OutboxQuery = NonNullable<paths['/api/v1/outbox']['get']['parameters']['query']>;
+export type DeliveriesQuery = NonNullable<paths['/api/v1/deliveries']['get']['parameters']['query']>;
 
 // Airflow may be served under a sub-path, which its pages declare in <base href>; the plugin's
 // routes are mounted beneath it.
@@ -15,16 +36,40 @@ const baseHref = document.querySelector('base')?.href ?? `${window.location.orig
 
 const http = axios.create({ baseURL: new URL('airgate/api/', baseHref).href });
 
+// The plugin route refuses non-JSON writes so that a cross-site form cannot forge a vote or an action.
+const json = { headers: { 'Content-Type': 'application/json' } };
+
 export const listApprovals = async (query: ApprovalsQuery): Promise<ApprovalList> =>
   (await http.get<ApprovalList>('approvals', { params: query })).data;
 
+export const getApproval = async (id: string): Promise<Approval> =>
+  (await http.get<Approval>(`approvals/${encodeURIComponent(id)}`)).data;
+
 export const castVote = async (id: string, vote: VoteRequest): Promise<Approval> =>
-  (
-    await http.post<Approval>(`approvals/${encodeURIComponent(id)}/votes`, vote, {
-      // The plugin route refuses non-JSON writes so that a cross-site form cannot forge a vote.
-      headers: { 'Content-Type': 'application/json' },
-    })
-  ).data;
+  (await http.post<Approval>(`approvals/${encodeURIComponent(id)}/votes`, vote, json)).data;
+
+export const listAudit = async (query: AuditQuery): Promise<AuditList> =>
+  (await http.get<AuditList>('audit', { params: query })).data;
+
+export const verifyAudit = async (): Promise<AuditVerification> =>
+  (await http.get<AuditVerification>('audit/verify')).data;
+
+export const listEscalations = async (id: string): Promise<EscalationList> =>
+  (await http.get<EscalationList>(`approvals/${encodeURIComponent(id)}/escalations`)).data;
+
+export const getStats = async (): Promise<Stats> => (await http.get<Stats>('stats')).data;
+
+export const listOutbox = async (query: OutboxQuery): Promise<OutboxList> =>
+  (await http.get<OutboxList>('outbox', { params: query })).data;
+
+export const listDeliveries = async (query: DeliveriesQuery): Promise<DeliveryList> =>
+  (await http.get<DeliveryList>('deliveries', { params: query })).data;
+
+export const requestAction = async (action: ActionRequest): Promise<ActionConfirmation> =>
+  (await http.post<ActionConfirmation>('actions', action, json)).data;
+
+export const confirmAction = async (token: string): Promise<ActionResult> =>
+  (await http.post<ActionResult>('actions/confirm', { token }, json)).data;
 
 // Errors raised by the plugin route or by Airflow itself, before the bridge is reached, come in
 // FastAPI's shape instead of the bridge's.
@@ -37,6 +82,9 @@ const isApiError = (data: unknown): data is ApiError =>
   'message' in data.error &&
   typeof data.error.message === 'string';
 
+const bridgeError = (error: unknown): ApiError['error'] | undefined =>
+  isAxiosError(error) && isApiError(error.response?.data) ? error.response.data.error : undefined;
+
 export const errorMessage = (error: unknown): string => {
   if (!isAxiosError(error)) {
     return messages.errors.unexpected;
@@ -44,7 +92,11 @@ export const errorMessage = (error: unknown): string => {
   if (error.response === undefined) {
     return messages.errors.unreachable;
   }
-  return isApiError(error.response.data)
-    ? error.response.data.error.message
-    : messages.errors.status(error.response.status);
+  return bridgeError(error)?.message ?? messages.errors.status(error.response.status);
 };
+
+/** The form field a 422 names, e.g. `reason` or `params_input.batch`. */
+export const errorField = (error: unknown): string | undefined => bridgeError(error)?.field;
+
+export const errorStatus = (error: unknown): number | undefined =>
+  isAxiosError(error) ? error.response?.status : undefined;

@@ -330,6 +330,594 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prepare an Airflow action: returns what it will do and a short-lived confirmation token */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ActionRequest"];
+                };
+            };
+            responses: {
+                /** @description The confirmation to send back */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActionConfirmation"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 403 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 409 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply a prepared action as the signed-in person (single use, before it expires) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ConfirmActionRequest"];
+                };
+            };
+            responses: {
+                /** @description Applied */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActionResult"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 403 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 409 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 410 */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dashboard figures: pending count, decision latency, SLA compliance per DAG, failed effects */
+        get: {
+            parameters: {
+                query?: {
+                    days?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The figures over the window */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Stats"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The local outbox: every message the bridge sent or would send, newest first, with its delivery states */
+        get: {
+            parameters: {
+                query?: {
+                    approval_id?: string;
+                    recipient?: string;
+                    /** @description Messages with a delivery in this state */
+                    state?: "queued" | "sent" | "failed";
+                    /** @description Messages with a delivery on this channel (with state: that delivery) */
+                    channel?: "outbox" | "email" | "slack" | "teams" | "webhook";
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of messages */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OutboxList"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Channel deliveries, newest first; state=failed lists those that never reached their channel */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "queued" | "sent" | "failed";
+                    channel?: "outbox" | "email" | "slack" | "teams" | "webhook";
+                    approval_id?: string;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeliveryList"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{id}/escalations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Approvers escalations added to the approval: who, to which level, when and why */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Escalations, oldest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EscalationList"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/a/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One-click link: a confirmation page; never changes anything */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A one-click link token from a message */
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The confirmation page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Forged link */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description The bound person may not decide this approval (any more) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Approval not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Already decided */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Link expired or already used */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** One-click link: decide as the approver the link is bound to (single use) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A one-click link token from a message */
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/x-www-form-urlencoded": components["schemas"]["LinkForm"];
+                };
+            };
+            responses: {
+                /** @description Decision recorded */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Forged link */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description The bound person may not decide this approval (any more) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Approval not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Already decided */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Link expired or already used */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Missing reason or invalid form input; the link stays usable */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -442,6 +1030,179 @@ export interface components {
             checked: number;
             /** @description Lowest seq where the chain breaks (entry missing, altered or mislinked); null when ok */
             first_bad_seq: number | null;
+        };
+        ActionConfirmation: {
+            confirmation: {
+                token: string;
+                /** @description What confirming will do, e.g. "clears 4 tasks: a, b, c, d" */
+                effect: string;
+                /** Format: date-time */
+                expires_at: string;
+            };
+        };
+        ActionRequest: {
+            /** @enum {string} */
+            kind: "trigger_run";
+            dag_id: string;
+            /** @default {} */
+            conf: {
+                [key: string]: unknown;
+            };
+            reason: string;
+        } | {
+            /** @enum {string} */
+            kind: "mark_task";
+            dag_id: string;
+            run_id: string;
+            task_id: string;
+            /** @default -1 */
+            map_index: number;
+            /** @enum {string} */
+            state: "success" | "failed" | "skipped";
+            /** @default false */
+            include_downstream: boolean;
+            reason: string;
+        } | {
+            /** @enum {string} */
+            kind: "clear_task";
+            dag_id: string;
+            run_id: string;
+            task_id: string;
+            /** @default -1 */
+            map_index: number;
+            /** @default false */
+            include_downstream: boolean;
+            reason: string;
+        } | {
+            /** @enum {string} */
+            kind: "mark_run_failed";
+            dag_id: string;
+            run_id: string;
+            reason: string;
+        } | {
+            /** @enum {string} */
+            kind: "pause_dag";
+            dag_id: string;
+            reason: string;
+        } | {
+            /** @enum {string} */
+            kind: "resume_dag";
+            dag_id: string;
+            reason: string;
+        } | {
+            /** @enum {string} */
+            kind: "publish_asset_event";
+            asset_id: number;
+            /** @default {} */
+            extra: {
+                [key: string]: unknown;
+            };
+            reason: string;
+        };
+        ActionResult: {
+            /** @enum {boolean} */
+            applied: true;
+            kind: string;
+            result: {
+                [key: string]: unknown;
+            };
+        };
+        ConfirmActionRequest: {
+            token: string;
+        };
+        Stats: {
+            pending: number;
+            /** @description Seconds from request to final decision, over the window */
+            latency: {
+                median_s: number | null;
+                p90_s: number | null;
+                by_day: {
+                    median_s: number | null;
+                    p90_s: number | null;
+                    day: string;
+                    decided: number;
+                }[];
+            };
+            sla_by_dag: {
+                dag_id: string;
+                met: number;
+                breached: number;
+            }[];
+            /** @description Effects on Airflow the outbox gave up on */
+            failed_effects: number;
+            window_days: number;
+        };
+        OutboxList: {
+            items: components["schemas"]["OutboxMessage"][];
+            next_cursor: string | null;
+        };
+        OutboxMessage: {
+            id: string;
+            approval_id: string;
+            /** @description request | reminder | escalation | sla_warning | sla_breach | decided */
+            kind: string;
+            /** @description A user name, or role:NAME when a role is addressed */
+            recipient: string;
+            subject: string;
+            text: string;
+            /** Format: date-time */
+            created_at: string;
+            deliveries: {
+                id: number;
+                channel: string;
+                /** @enum {string} */
+                state: "queued" | "sent" | "failed";
+                attempts: number;
+                last_error: string | null;
+                /** Format: date-time */
+                sent_at: string | null;
+                /** @description The failed delivery this one took over from */
+                fallback_of: number | null;
+            }[];
+        };
+        DeliveryList: {
+            items: components["schemas"]["Delivery"][];
+            next_cursor: string | null;
+        };
+        Delivery: {
+            id: number;
+            notification_id: string;
+            approval_id: string;
+            recipient: string;
+            channel: string;
+            /** @description Where the channel sends it (email address, Slack id, URL); empty when none is known */
+            address: string;
+            /** @enum {string} */
+            state: "queued" | "sent" | "failed";
+            attempts: number;
+            last_error: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            sent_at: string | null;
+            /** Format: date-time */
+            next_attempt_at: string;
+            /** @description The failed delivery this one took over from */
+            fallback_of: number | null;
+        };
+        EscalationList: {
+            items: components["schemas"]["Escalation"][];
+        };
+        Escalation: {
+            level: number;
+            /** @description Index of the policy's escalation step; -1 when the deadline escalated */
+            step: number;
+            /** @description A user name, or role:NAME */
+            approver: string;
+            reason: string;
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description Form fields: `reason`, and `params.NAME` for each field of the request form */
+        LinkForm: {
+            reason?: string;
+        } & {
+            [key: string]: string;
         };
     };
     responses: never;

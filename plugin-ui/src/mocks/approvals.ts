@@ -1,5 +1,7 @@
 import type { Approval } from '../api/client';
 
+const HOUR = 3_600_000;
+
 const pendingApproval = (fields: Partial<Approval>): Approval => ({
   id: 'approval',
   dag_id: 'dag',
@@ -23,57 +25,136 @@ const pendingApproval = (fields: Partial<Approval>): Approval => ({
   ...fields,
 });
 
-export const release = pendingApproval({
-  id: 'apr-release',
-  dag_id: 'deploy_prod',
-  run_id: 'manual__2025-11-25T09:00:00+00:00',
-  task_id: 'approve_release',
-  subject: 'Release 2.4 to production',
-  body: 'Ships **payments v2**.\n\n- migrates the ledger\n- needs a maintenance window',
-});
+// Deadlines are relative to the moment the fixtures are (re)built, so countdowns read the same in every test.
+const fromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
 
-export const backfill = pendingApproval({
-  id: 'apr-backfill',
-  dag_id: 'nightly_etl',
-  run_id: 'scheduled__2025-11-24T00:00:00+00:00',
-  task_id: 'confirm_backfill',
-  subject: 'Backfill November',
-  policy: 'two_of_data_team',
-  votes: [
-    {
-      user: 'bob',
-      role: 'user',
-      option: 'Approve',
-      reason: 'Numbers match',
-      channel: 'slack',
-      at: '2025-11-25T09:30:00.000Z',
-      level: 1,
-      replaced: false,
+const build = () => {
+  const release = pendingApproval({
+    id: 'apr-release',
+    dag_id: 'deploy_prod',
+    run_id: 'manual__2025-11-25T09:00:00+00:00',
+    task_id: 'approve_release',
+    subject: 'Release 2.4 to production',
+    body: 'Ships **payments v2**.\n\n- migrates the ledger\n- [changelog](https://example.com/changelog)',
+    policy: 'prod_release',
+    level: 2,
+    due_at: fromNow(30 * 60_000),
+    params: {
+      batch: {
+        value: 10,
+        schema: { type: 'integer', minimum: 1, maximum: 100 },
+        description: 'Rows per batch',
+      },
+      window: { value: null, schema: { type: 'string', enum: ['night', 'weekend'] }, description: null },
+      note: { value: null, schema: { type: ['null', 'string'] } },
     },
-  ],
-  progress: { levels: 1, level_name: 'data team', needed: 2, approvals: 1, rejections: 0 },
-});
+    progress: { levels: 3, level_name: 'release managers', needed: 2, approvals: 1, rejections: 0 },
+    votes: [
+      {
+        user: 'dave',
+        role: 'op',
+        option: 'Approve',
+        reason: 'Tests green',
+        channel: 'slack',
+        at: '2025-11-25T09:10:00.000Z',
+        level: 1,
+        replaced: false,
+      },
+    ],
+  });
 
-export const purge = pendingApproval({
-  id: 'apr-purge',
-  dag_id: backfill.dag_id,
-  run_id: backfill.run_id,
-  task_id: 'confirm_purge',
-  subject: 'Purge staging tables',
-  options: ['Purge', 'Keep'],
-});
+  const backfill = pendingApproval({
+    id: 'apr-backfill',
+    dag_id: 'nightly_etl',
+    run_id: 'scheduled__2025-11-24T00:00:00+00:00',
+    task_id: 'confirm_backfill',
+    subject: 'Backfill November',
+    policy: 'two_of_data_team',
+    requester: 'bob',
+    due_at: fromNow(5 * HOUR),
+    votes: [
+      {
+        user: 'bob',
+        role: 'user',
+        option: 'Approve',
+        reason: 'Numbers match',
+        channel: 'slack',
+        at: '2025-11-25T09:30:00.000Z',
+        level: 1,
+        replaced: false,
+      },
+    ],
+    progress: { levels: 1, level_name: 'data team', needed: 2, approvals: 1, rejections: 0 },
+  });
 
-// The bridge's approvals as the handlers see them; tests start each time from the same three.
+  const purge = pendingApproval({
+    id: 'apr-purge',
+    dag_id: backfill.dag_id,
+    run_id: backfill.run_id,
+    task_id: 'confirm_purge',
+    subject: 'Purge staging tables',
+    options: ['Purge', 'Keep'],
+    requester: 'alice',
+    due_at: fromNow(-10 * 60_000),
+  });
+
+  const decided = pendingApproval({
+    id: 'apr-decided',
+    dag_id: 'deploy_prod',
+    run_id: 'manual__2025-11-20T09:00:00+00:00',
+    task_id: 'approve_release',
+    subject: 'Release 2.3 to production',
+    state: 'rejected',
+    decided_at: '2025-11-20T10:00:00.000Z',
+    outcome: { option: 'Reject', params_input: {} },
+    votes: [
+      {
+        user: 'erin',
+        role: 'op',
+        option: 'Reject',
+        reason: 'Failing smoke tests',
+        channel: 'ui',
+        at: '2025-11-20T10:00:00.000Z',
+        level: 1,
+        replaced: false,
+      },
+    ],
+  });
+
+  return { release, backfill, purge, decided };
+};
+
+export let fixtures = build();
+
+// The bridge's approvals as the handlers see them; tests start each time from the same four.
 let approvals: Approval[] = [];
 
 export const resetApprovals = () => {
-  approvals = structuredClone([release, backfill, purge]);
+  fixtures = build();
+  approvals = structuredClone(Object.values(fixtures));
 };
 
 export const allApprovals = (): readonly Approval[] => approvals;
 
 export const replaceApproval = (approval: Approval) => {
   approvals = approvals.map((stored) => (stored.id === approval.id ? approval : stored));
+};
+
+/** Adds `count` pending approvals, as a busy bridge would list them. */
+export const seedPending = (count: number) => {
+  approvals = [
+    ...approvals,
+    ...Array.from({ length: count }, (_, index) =>
+      pendingApproval({
+        id: `apr-bulk-${index}`,
+        dag_id: `bulk_dag_${index % 50}`,
+        run_id: `manual__bulk_${index}`,
+        task_id: 'approve',
+        subject: `Bulk approval ${index}`,
+        due_at: fromNow((index + 2) * HOUR),
+      }),
+    ),
+  ];
 };
 
 resetApprovals();

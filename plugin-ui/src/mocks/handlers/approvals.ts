@@ -1,58 +1,107 @@
 import { http, HttpResponse } from 'msw';
 
-import type { ApiError, Approval, ApprovalList, VoteRequest } from '../../api/client';
+import type { ApiError, Approval, ApprovalList, EscalationList, VoteRequest } from '../../api/client';
+import { isRejecting, parseParams } from '../../utils/params';
 import { allApprovals, replaceApproval } from '../approvals';
+import { recordAudit } from '../audit';
+import { api, bridgeError, page, signedInUser } from './common';
 
-export const approvalsUrl = '*/airgate/api/approvals';
-export const votesUrl = `${approvalsUrl}/:id/votes`;
+export const approvalsUrl = api('approvals');
+export const approvalUrl = api('approvals/:id');
+export const votesUrl = api('approvals/:id/votes');
 
-const signedInUser = 'alice';
+// A few of the bridge's form rules, enough to refuse what the tests send.
+const formProblem = (approval: Approval, input: Record<string, unknown>) => {
+  for (const field of parseParams(approval.params)) {
+    const value = field.name in input ? input[field.name] : field.initial;
+    if ((value === null || value === undefined) && !field.nullable) {
+      return { field: `params_input.${field.name}`, message: `${field.name} is required` };
+    }
+    if (typeof value === 'number' && field.schema.maximum !== undefined && value > field.schema.maximum) {
+      return { field: `params_input.${field.name}`, message: `${field.name} must be <= ${field.schema.maximum}` };
+    }
+  }
+  return undefined;
+};
 
-export const bridgeError = (status: number, code: string, message: string) =>
-  HttpResponse.json<ApiError>({ error: { code, message } }, { status });
-
-// Mirrors the bridge's rules: the list filters by state and DAG, and the first valid vote decides.
+// Mirrors the bridge's rules: the list filters by state, DAG and "mine", pages by cursor, and a vote
+// decides once the open level has its approvals.
 export const approvalsHandlers = [
   http.get(approvalsUrl, ({ request }) => {
     const query = new URL(request.url).searchParams;
     const state = query.get('state') ?? 'pending';
     const dagId = query.get('dag_id');
+    const mine = query.get('mine') === 'true';
     const items = allApprovals().filter(
       (approval) =>
         (state === 'all' || approval.state === state) &&
-        (dagId === null || approval.dag_id === dagId),
+        (dagId === null || approval.dag_id === dagId) &&
+        (!mine || approval.requester !== signedInUser),
     );
 
-    return HttpResponse.json<ApprovalList>({ items, next_cursor: null });
+    return HttpResponse.json<ApprovalList>(page(items, query, 50));
   }),
-  http.post<{ id: string }, VoteRequest, Approval | ApiError>(
-    votesUrl,
-    async ({ params, request }) => {
-      const approval = allApprovals().find(({ id }) => id === params.id);
-      if (approval === undefined) {
-        return bridgeError(404, 'not_found', `approval ${params.id} not found`);
-      }
-      if (approval.state !== 'pending') {
-        return bridgeError(409, 'conflict', `approval is already ${approval.state}`);
-      }
-      const { option, reason, params_input: paramsInput = {} } = await request.json();
-      if (!approval.options.includes(option)) {
-        return bridgeError(422, 'invalid_option', `option must be one of ${approval.options.join(', ')}`);
-      }
-      const at = new Date().toISOString();
-      const decided: Approval = {
-        ...approval,
-        state: /^(reject|deny|decline|no)$/i.test(option) ? 'rejected' : 'approved',
-        votes: [
-          ...approval.votes,
-          { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false },
-        ],
-        decided_at: at,
-        outcome: { option, params_input: paramsInput },
-      };
-      replaceApproval(decided);
+  http.get<{ id: string }>(approvalUrl, ({ params }) => {
+    const approval = allApprovals().find(({ id }) => id === params.id);
+    return approval === undefined
+      ? bridgeError(404, 'not_found', `approval ${params.id} not found`)
+      : HttpResponse.json(approval);
+  }),
+  http.post<{ id: string }, VoteRequest, Approval | ApiError>(votesUrl, async ({ params, request }) => {
+    const approval = allApprovals().find(({ id }) => id === params.id);
+    if (approval === undefined) {
+      return bridgeError(404, 'not_found', `approval ${params.id} not found`);
+    }
+    if (approval.state !== 'pending') {
+      return bridgeError(409, 'conflict', `approval is already ${approval.state}`);
+    }
+    const { option, reason, params_input: paramsInput = {} } = await request.json();
+    if (!approval.options.includes(option)) {
+      return bridgeError(422, 'invalid_option', `option must be one of ${approval.options.join(', ')}`, 'option');
+    }
+    const rejecting = isRejecting(option);
+    if (rejecting && !reason?.trim()) {
+      return bridgeError(422, 'reason_required', 'a reason is required to reject', 'reason');
+    }
+    const problem = rejecting ? undefined : formProblem(approval, paramsInput);
+    if (problem !== undefined) {
+      return bridgeError(422, 'form_invalid', problem.message, problem.field);
+    }
+    const at = new Date().toISOString();
+    const progress = approval.progress ?? { levels: 1, level_name: 'approver', needed: 1, approvals: 0, rejections: 0 };
+    const tally = {
+      ...progress,
+      approvals: progress.approvals + (rejecting ? 0 : 1),
+      rejections: progress.rejections + (rejecting ? 1 : 0),
+    };
+    const decided = rejecting || tally.approvals >= tally.needed;
+    const updated: Approval = {
+      ...approval,
+      state: decided ? (rejecting ? 'rejected' : 'approved') : 'pending',
+      votes: [
+        ...approval.votes,
+        { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false },
+      ],
+      decided_at: decided ? at : null,
+      outcome: decided ? { option, params_input: paramsInput } : null,
+      progress: tally,
+    };
+    replaceApproval(updated);
+    recordAudit({ actor: signedInUser, action: 'vote.recorded', approval_id: approval.id, channel: 'ui', reason: reason ?? null });
 
-      return HttpResponse.json(decided);
-    },
+    return HttpResponse.json(updated);
+  }),
+];
+
+export const escalationsUrl = api('approvals/:id/escalations');
+
+export const escalationsHandlers = [
+  http.get<{ id: string }>(escalationsUrl, ({ params }) =>
+    HttpResponse.json<EscalationList>({
+      items:
+        params.id === 'apr-release'
+          ? [{ level: 1, step: 0, approver: 'carol', reason: 'no decision within 2h', at: '2025-11-25T11:00:00.000Z' }]
+          : [],
+    }),
   ),
 ];

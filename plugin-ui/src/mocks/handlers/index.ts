@@ -1,3 +1,13 @@
-import { approvalsHandlers } from './approvals';
+import { actionsHandlers } from './actions';
+import { approvalsHandlers, escalationsHandlers } from './approvals';
+import { auditHandlers } from './audit';
+import { statsHandlers } from './stats';
 
-export const handlers = [...approvalsHandlers];
+// Specific paths before the patterns that would also match them.
+export const handlers = [
+  ...actionsHandlers,
+  ...auditHandlers,
+  ...statsHandlers,
+  ...escalationsHandlers,
+  ...approvalsHandlers,
+];

@@ -1,79 +1,136 @@
-import { Alert, Heading, HStack, Spinner, Stack, Text } from '@chakra-ui/react';
-import { useState } from 'react';
+import { Heading, HStack, Input, NativeSelect, SegmentGroup, Stack, Text } from '@chakra-ui/react';
+import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 
-import type { Approval } from '../../api/client';
+import { EmptyState } from '../../components/EmptyState';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { VoteDialog } from '../../components/VoteDialog';
+import { LoadingState } from '../../components/LoadingState';
 import { messages } from '../../i18n';
 import { useApprovals } from '../../queries/useApprovals';
-import { ApprovalsTable } from './ApprovalsTable';
+import { useSearchParam } from '../../utils/useSearchParam';
+import { ApprovalDetail } from '../Approval';
+import { ApprovalsList } from './ApprovalsList';
+import { serverFilter, type Sort, type View, visibleApprovals } from './filter';
 
-// The props Airflow hands a react app; the task-instance page sets all of dagId, runId and taskId.
-type Props = {
-  readonly dagId?: string;
-  readonly runId?: string;
-  readonly taskId?: string;
-  readonly mapIndex?: string;
+const views: readonly View[] = ['mine', 'pending', 'decided'];
+// The DAG filter goes to the server, so it waits for the typing to pause.
+const DAG_FILTER_DELAY_MS = 400;
+
+const useDebounced = (value: string, delayMs: number) => {
+  const [debounced, setDebounced] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setDebounced(value), delayMs);
+    return () => clearTimeout(timer);
+  }, [value, delayMs]);
+  return debounced;
 };
 
-type Choice = {
-  readonly approval: Approval;
-  readonly option: string;
+/** The inbox (nav page): approvals across all DAGs; one opens in place, with its id in the URL. */
+export const Approvals = () => {
+  const [openId, setOpenId] = useSearchParam('approval');
+
+  return openId === undefined ? (
+    <Inbox onOpen={setOpenId} />
+  ) : (
+    <ApprovalDetail id={openId} onBack={() => setOpenId(undefined)} />
+  );
 };
 
-// Airflow leaves mapIndex out for a task that is not mapped, whose index is -1.
-const forTaskInstance = ({ dagId, runId, taskId, mapIndex }: Props) =>
-  dagId === undefined || runId === undefined || taskId === undefined
-    ? () => true
-    : (approval: Approval) =>
-        approval.dag_id === dagId &&
-        approval.run_id === runId &&
-        approval.task_id === taskId &&
-        approval.map_index === (mapIndex === undefined ? -1 : Number(mapIndex));
+type InboxProps = {
+  readonly onOpen: (id: string) => void;
+};
 
-export const Approvals = (props: Props) => {
-  const { data, error, isPending } = useApprovals(props.dagId);
-  const [choice, setChoice] = useState<Choice>();
-  const [recorded, setRecorded] = useState<Choice>();
-  const approvals = data?.items.filter(forTaskInstance(props)) ?? [];
+const Inbox = ({ onOpen }: InboxProps) => {
+  const [view, setView] = useState<View>('mine');
+  const [search, setSearch] = useState('');
+  const [dagInput, setDagInput] = useState('');
+  const [sort, setSort] = useState<Sort>('soonest');
+  const dagId = useDebounced(dagInput.trim(), DAG_FILTER_DELAY_MS);
+  const { data, error, isPending, hasNextPage, isFetchingNextPage, fetchNextPage } = useApprovals(
+    serverFilter(view, dagId),
+  );
+  const deferredSearch = useDeferredValue(search);
+  const loaded = useMemo(() => data?.pages.flatMap((page) => page.items) ?? [], [data]);
+  const approvals = useMemo(
+    () => visibleApprovals(loaded, { view, search: deferredSearch, sort }),
+    [loaded, view, deferredSearch, sort],
+  );
+  const loadMore = useMemo(
+    () => () => {
+      if (!isFetchingNextPage) {
+        void fetchNextPage();
+      }
+    },
+    [fetchNextPage, isFetchingNextPage],
+  );
+
+  const emptyLabel =
+    loaded.length > 0 || search !== '' || dagId !== ''
+      ? messages.approvals.empty.search
+      : messages.approvals.empty[view];
 
   return (
     <Stack gap="4" p="4">
       <Heading size="lg">{messages.approvals.title}</Heading>
-      {recorded !== undefined ? (
-        <Alert.Root status="success" role="status">
-          <Alert.Indicator />
-          <Alert.Title>
-            {messages.approvals.recorded(recorded.option, recorded.approval.subject)}
-          </Alert.Title>
-        </Alert.Root>
-      ) : undefined}
+      <HStack gap="3" flexWrap="wrap">
+        <SegmentGroup.Root
+          size="sm"
+          value={view}
+          aria-label={messages.approvals.filters.label}
+          onValueChange={({ value }) => setView(views.find((v) => v === value) ?? 'mine')}
+        >
+          <SegmentGroup.Indicator />
+          <SegmentGroup.Items
+            items={views.map((value) => ({ value, label: messages.approvals.filters[value] }))}
+          />
+        </SegmentGroup.Root>
+        <Input
+          size="sm"
+          maxW="xs"
+          type="search"
+          placeholder={messages.approvals.search}
+          aria-label={messages.approvals.search}
+          value={search}
+          onChange={(event) => setSearch(event.target.value)}
+        />
+        <Input
+          size="sm"
+          maxW="48"
+          placeholder={messages.approvals.dagFilter}
+          aria-label={messages.approvals.dagFilter}
+          value={dagInput}
+          onChange={(event) => setDagInput(event.target.value)}
+        />
+        <NativeSelect.Root size="sm" maxW="56">
+          <NativeSelect.Field
+            aria-label={messages.approvals.sort.label}
+            value={sort}
+            onChange={(event) => setSort(event.target.value === 'latest' ? 'latest' : 'soonest')}
+          >
+            <option value="soonest">{messages.approvals.sort.soonest}</option>
+            <option value="latest">{messages.approvals.sort.latest}</option>
+          </NativeSelect.Field>
+          <NativeSelect.Indicator />
+        </NativeSelect.Root>
+      </HStack>
       {error !== null ? <ErrorAlert error={error} title={messages.approvals.loadFailed} /> : undefined}
-      {isPending ? (
-        <HStack gap="2">
-          <Spinner size="sm" />
-          <Text>{messages.approvals.loading}</Text>
-        </HStack>
-      ) : undefined}
-      {data !== undefined && approvals.length === 0 ? (
-        <Text color="fg.muted">{messages.approvals.empty}</Text>
-      ) : undefined}
+      {isPending ? <LoadingState label={messages.approvals.loading} /> : undefined}
+      {data !== undefined && approvals.length === 0 ? <EmptyState label={emptyLabel} /> : undefined}
       {approvals.length > 0 ? (
-        <ApprovalsTable
-          approvals={approvals}
-          onChoose={(approval, option) => setChoice({ approval, option })}
-        />
-      ) : undefined}
-      {choice !== undefined ? (
-        <VoteDialog
-          approval={choice.approval}
-          option={choice.option}
-          onClose={() => setChoice(undefined)}
-          onVoted={() => {
-            setRecorded(choice);
-            setChoice(undefined);
-          }}
-        />
+        <>
+          <ApprovalsList
+            approvals={approvals}
+            showState={view === 'decided'}
+            hasMore={hasNextPage}
+            loadMore={loadMore}
+            onOpen={(approval) => onOpen(approval.id)}
+          />
+          <Text color="fg.muted" fontSize="sm" aria-live="polite">
+            {messages.approvals.count(approvals.length, loaded.length, hasNextPage)}
+            {' · '}
+            {messages.approvals.searchNote}
+            {isFetchingNextPage ? ` · ${messages.common.loadingMore}` : undefined}
+          </Text>
+        </>
       ) : undefined}
     </Stack>
   );

@@ -1,0 +1,2 @@
+export { RunActions } from './RunActions';
+export { TaskActions } from './TaskActions';

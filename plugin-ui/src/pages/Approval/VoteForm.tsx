@@ -1,0 +1,136 @@
+import { Button, Field, Heading, HStack, Stack, Textarea } from '@chakra-ui/react';
+import { useMemo, useState } from 'react';
+
+import { type Approval, errorField, errorMessage } from '../../api/client';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { ParamsForm } from '../../components/ParamsForm';
+import { messages } from '../../i18n';
+import { useVote } from '../../queries/useVote';
+import { initialRaw, isRejecting, parseParams, parseRaw, type RawValue } from '../../utils/params';
+
+// The bridge's VoteRequest limit.
+const MAX_REASON = 2000;
+const PARAMS_FIELD = 'params_input.';
+
+type Props = {
+  readonly approval: Approval;
+};
+
+/** The approval's form, a reason, and one button per option; the bridge's 422 lands on its field. */
+export const VoteForm = ({ approval }: Props) => {
+  const fields = useMemo(() => parseParams(approval.params), [approval.params]);
+  const [values, setValues] = useState<Record<string, RawValue>>(() =>
+    Object.fromEntries(fields.map((field) => [field.name, initialRaw(field)])),
+  );
+  const [attempted, setAttempted] = useState(false);
+  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  const [reason, setReason] = useState('');
+  const [reasonError, setReasonError] = useState<string>();
+  const { error, isPending, mutate, reset } = useVote(approval.id);
+
+  const parsed = fields.map((field) => ({ field, result: parseRaw(field, values[field.name] ?? '') }));
+  const clientErrors = Object.fromEntries(
+    parsed.flatMap(({ field, result }) =>
+      result.ok || (!attempted && values[field.name] === '') ? [] : [[field.name, result.error]],
+    ),
+  );
+  const errors = { ...clientErrors, ...serverErrors };
+  // A 422 whose field is shown next to that field needs no second alert.
+  const field = errorField(error);
+  const showAlert =
+    error !== null && field !== 'reason' && !(field?.startsWith(PARAMS_FIELD) ?? false);
+
+  const vote = (option: string) => {
+    const rejecting = isRejecting(option);
+    setAttempted(true);
+    reset();
+    if (!rejecting && parsed.some(({ result }) => !result.ok)) {
+      return;
+    }
+    const trimmed = reason.trim();
+    const paramsInput = Object.fromEntries(
+      parsed.flatMap(({ field: { name }, result }) => (result.ok ? [[name, result.value]] : [])),
+    );
+    mutate(
+      {
+        option,
+        ...(trimmed === '' ? {} : { reason: trimmed }),
+        ...(rejecting || fields.length === 0 ? {} : { params_input: paramsInput }),
+      },
+      {
+        onSuccess: () => {
+          setReason('');
+          setReasonError(undefined);
+        },
+        onError: (failure) => {
+          const name = errorField(failure);
+          if (name === 'reason') {
+            setReasonError(errorMessage(failure));
+          } else if (name?.startsWith(PARAMS_FIELD)) {
+            setServerErrors({ [name.slice(PARAMS_FIELD.length)]: errorMessage(failure) });
+          }
+        },
+      },
+    );
+  };
+
+  return (
+    <Stack gap="4" as="section" aria-labelledby="airgate-decide">
+      <Heading size="md" as="h3" id="airgate-decide">
+        {messages.approval.decide}
+      </Heading>
+      {fields.length > 0 ? (
+        <ParamsForm
+          fields={fields}
+          values={values}
+          errors={errors}
+          disabled={isPending}
+          onChange={(name, value) => {
+            setValues((current) => ({ ...current, [name]: value }));
+            setServerErrors(({ [name]: _dropped, ...rest }) => rest);
+          }}
+        />
+      ) : undefined}
+      <Field.Root invalid={reasonError !== undefined} required={reasonError !== undefined}>
+        <Field.Label>
+          {messages.approval.reason}
+          <Field.RequiredIndicator />
+        </Field.Label>
+        <Textarea
+          value={reason}
+          maxLength={MAX_REASON}
+          disabled={isPending}
+          onChange={(event) => {
+            setReason(event.target.value);
+            if (event.target.value.trim() !== '') {
+              setReasonError(undefined);
+            }
+          }}
+        />
+        {reasonError === undefined ? (
+          <Field.HelperText>{messages.approval.reasonHelp}</Field.HelperText>
+        ) : (
+          <Field.ErrorText>
+            {reasonError} {messages.approval.reasonRequired}
+          </Field.ErrorText>
+        )}
+      </Field.Root>
+      {showAlert ? <ErrorAlert error={error} title={messages.approval.voteFailed} /> : undefined}
+      <HStack gap="2" flexWrap="wrap">
+        {approval.options.map((option) => (
+          <Button
+            key={option}
+            size="sm"
+            variant={isRejecting(option) ? 'outline' : 'solid'}
+            colorPalette={isRejecting(option) ? 'red' : undefined}
+            loading={isPending}
+            aria-label={messages.approval.decideAs(option)}
+            onClick={() => vote(option)}
+          >
+            {option}
+          </Button>
+        ))}
+      </HStack>
+    </Stack>
+  );
+};

@@ -1,0 +1,2 @@
+export { ApprovalDetail } from './ApprovalDetail';
+export { TaskApproval } from './TaskApproval';

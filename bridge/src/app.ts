@@ -1,4 +1,4 @@
-import express from 'express';
+import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
@@ -31,6 +31,8 @@ export interface AppDeps {
   /** Readiness of each dependency, with details for operators. */
   readiness: () => Promise<{ ok: boolean; details: Record<string, unknown> }>;
   rateLimitPerMinute?: number;
+  /** Channels' routes: signed public ones (links, hooks, Slack) and person-authenticated API ones. */
+  channels?: { publicRoutes(): Router; apiRoutes(): Router };
 }
 
 /** Builds the HTTP app from its collaborators, so tests can wire a throwaway store and a fake Airflow. */
@@ -46,6 +48,12 @@ export function createApp(deps: AppDeps) {
       serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
     }),
   );
+  const limiter = rateLimit({ windowMs: 60_000, limit: deps.rateLimitPerMinute ?? 1200, standardHeaders: 'draft-8', legacyHeaders: false });
+  // Before the JSON parser: webhook and Slack signatures are checked over the raw body.
+  if (deps.channels) {
+    app.use(['/a', '/hooks', '/channels'], limiter);
+    app.use(deps.channels.publicRoutes());
+  }
   app.use(express.json({ limit: '256kb' }));
 
   app.get('/healthz', (_req, res) => {
@@ -64,7 +72,6 @@ export function createApp(deps: AppDeps) {
   });
   app.use('/api/v1/docs', docsRoutes());
 
-  const limiter = rateLimit({ windowMs: 60_000, limit: deps.rateLimitPerMinute ?? 1200, standardHeaders: 'draft-8', legacyHeaders: false });
   const person = requirePerson(deps.verifyToken);
   app.use('/api/v1', limiter);
   app.post('/api/v1/approvals', requireServiceToken(deps.serviceToken), registrationHandler(deps.service));
@@ -72,6 +79,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/audit', person, auditRoutes(deps.trail));
   app.use('/api/v1/actions', person, actionRoutes(deps.actions));
   app.use('/api/v1/stats', person, statsRoutes(deps.stats));
+  if (deps.channels) app.use('/api/v1', deps.channels.apiRoutes());
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { ActionService } from './actions/service.js';
-import { AirflowActions, AirflowClient } from './airflow/client.js';
+import { AirflowActions } from './airflow/client.js';
 import { createApp } from './app.js';
 import { Reconciler } from './approvals/reconcile.js';
 import { ApprovalService, type PolicySource } from './approvals/service.js';
@@ -14,6 +14,8 @@ import { PolicyFile } from './policies/index.js';
 import { defaultPolicies } from './policies/defaults.js';
 import { computeStats } from './stats/service.js';
 import { createDb, migrate } from './store/db.js';
+import { loadChannelSettings } from './channels/settings.js';
+import { type Channels, createChannels, escalatedApprovers } from './channels/wiring.js';
 
 const fail = (message: string): never => {
   console.error(`airgate bridge: ${message}`);
@@ -61,7 +63,15 @@ async function main() {
     policies = { current: () => fixed };
   }
 
-  const airflow = new AirflowClient(config.AIRFLOW_URL, { username: config.AIRFLOW_USERNAME, password: config.AIRFLOW_PASSWORD });
+  let channelSettings;
+  try {
+    channelSettings = loadChannelSettings(process.env, config.AIRGATE_SERVICE_TOKEN);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  // The actions client, because deadline outcomes may fail a task (fail_task effects).
+  const airflow = new AirflowActions(config.AIRFLOW_URL, { username: config.AIRFLOW_USERNAME, password: config.AIRFLOW_PASSWORD });
+  const verifyToken = airflowTokenVerifier(config.AIRFLOW_JWT_SECRET, config.AIRFLOW_JWT_AUDIENCE);
   const store = new SqlApprovalStore(db, trail);
   const outbox = new OutboxWorker(db, airflow, trail, log, config.OUTBOX_INTERVAL_MS, undefined, config.HITL_SETTLE_MS);
   const metrics = createMetrics({
@@ -69,16 +79,36 @@ async function main() {
       Number((await db.selectFrom('approval').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending').executeTakeFirst())?.n ?? 0),
     outbox: () => outbox.depth(),
   });
+  // Assigned right below: the service announces events to channels, which decide through the service.
+  let channels: Channels | undefined;
   const service = new ApprovalService({
     store,
     policies,
+    escalated: escalatedApprovers(db),
     onEvent: (event) => {
+      channels?.onEvent(event);
       if (event.kind !== 'decided') return;
       metrics.decisions.inc({ state: event.approval.state });
       void outbox.kick();
     },
     hitlSettleMs: config.HITL_SETTLE_MS,
   });
+  channels = createChannels({
+    db,
+    trail,
+    service,
+    policies,
+    log,
+    verifyToken,
+    env: process.env,
+    config: channelSettings.config,
+    publicUrl: channelSettings.publicUrl,
+    linkSecret: channelSettings.linkSecret,
+    smtpUrl: channelSettings.smtpUrl,
+    timersIntervalMs: channelSettings.intervalMs,
+    deliveriesIntervalMs: channelSettings.intervalMs,
+  });
+  channels.registerMetrics(metrics.registry);
   const actions = new ActionService({
     db,
     trail,
@@ -94,7 +124,8 @@ async function main() {
     trail,
     metrics,
     stats: (days) => computeStats(db, days, new Date()),
-    verifyToken: airflowTokenVerifier(config.AIRFLOW_JWT_SECRET, config.AIRFLOW_JWT_AUDIENCE),
+    verifyToken,
+    channels,
     serviceToken: config.AIRGATE_SERVICE_TOKEN,
     readiness: async () => {
       const [storeOk, airflowOk, depth] = await Promise.all([
@@ -110,6 +141,7 @@ async function main() {
   });
 
   outbox.start();
+  channels.start();
   reconciler.start(config.RECONCILE_INTERVAL_MS);
   const server = app.listen(config.PORT, config.HOST, () => {
     log.info({ port: config.PORT, airflow: config.AIRFLOW_URL, policies: policies.current().source }, 'airgate bridge listening');
@@ -118,7 +150,7 @@ async function main() {
   const shutdown = async () => {
     server.close();
     policyFile?.close();
-    await Promise.all([reconciler.stop(), outbox.stop()]);
+    await Promise.all([reconciler.stop(), outbox.stop(), channels.stop()]);
     await db.destroy();
     process.exit(0);
   };

@@ -3,6 +3,7 @@ import { z } from './zod.js';
 import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, VoteRequest } from './approvals/schemas.js';
 import { AuditList, AuditListQuery, AuditVerification } from './audit/schemas.js';
 import { ActionConfirmation, ActionRequest, ActionResult, ConfirmActionRequest } from './actions/schemas.js';
+import { registerChannelPaths } from './channels/openapi.js';
 import { ErrorBody } from './http/errors.js';
 import { Stats, StatsQuery } from './stats/schemas.js';
 
@@ -89,6 +90,7 @@ export function openApiDocument() {
     request: { query: StatsQuery },
     responses: { 200: json(Stats, 'The figures over the window'), ...errors(400, 401) },
   });
+  registerChannelPaths(registry, security, json, errors);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: { title: 'airgate bridge', version: '1' },

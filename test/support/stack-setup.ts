@@ -2,12 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startMailbox } from './mailbox.js';
 
 export interface StackInfo {
   airflowUrl: string;
   bridgeUrl: string;
   passwords: Record<string, string>;
   home: string;
+  /** Where the suite's SMTP server keeps what the bridge mailed. */
+  mailDir: string;
   outputDir: string;
 }
 
@@ -25,10 +28,23 @@ export default async function setup(project: TestProject) {
   rmSync(home, { recursive: true, force: true });
   const airflowPort = process.env.AIRGATE_TEST_AIRFLOW_PORT ?? '28080';
   const bridgePort = process.env.AIRGATE_TEST_BRIDGE_PORT ?? '28181';
+  const smtpPort = Number(process.env.AIRGATE_TEST_SMTP_PORT ?? Number(airflowPort) + 25);
+  const mailDir = resolve(home, 'mail');
+  const stopMailbox = await startMailbox(mailDir, smtpPort);
   const child = spawn(
     resolve(repo, '.venv', 'bin', 'python'),
     ['-m', 'airgate.devstack', 'up', '--home', home, '--airflow-port', airflowPort, '--bridge-port', bridgePort],
-    { cwd: repo, env: { ...process.env, RECONCILE_INTERVAL_MS: '1000' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: repo,
+      env: {
+        ...process.env,
+        RECONCILE_INTERVAL_MS: '1000',
+        NOTIFY_INTERVAL_MS: '500',
+        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        AIRGATE_CHANNELS_FILE: resolve(repo, 'test', 'support', 'channels.yaml'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   await waitForReady(child);
   const info = JSON.parse(readFileSync(resolve(home, 'stack.json'), 'utf8')) as { airflow_url: string; bridge_url: string };
@@ -37,11 +53,13 @@ export default async function setup(project: TestProject) {
     bridgeUrl: info.bridge_url,
     passwords: JSON.parse(readFileSync(resolve(home, 'passwords.json'), 'utf8')) as Record<string, string>,
     home,
+    mailDir,
     outputDir: resolve(repo, 'test-output'),
   });
   return async () => {
     child.kill('SIGTERM');
     await new Promise((done) => child.once('exit', done));
+    await stopMailbox();
   };
 }
 

@@ -113,6 +113,7 @@ class Stack:
             "AIRFLOW_JWT_SECRET": keys["jwt_secret"],
             "AIRGATE_SERVICE_TOKEN": keys["bridge_service_token"],
             "AIRGATE_POLICIES_FILE": str(REPO_ROOT / "dags" / "policies.yaml"),
+            "AIRGATE_PUBLIC_URL": self.bridge_url,
             "AIRGATE_DB_FILE": str(self.home / "bridge.sqlite"),
             "RECONCILE_INTERVAL_MS": os.environ.get("RECONCILE_INTERVAL_MS", "1000"),
         }

@@ -2,6 +2,7 @@ import { ApiError, conflict, forbidden, notFound } from '../http/errors.js';
 import type { Person } from '../identity/tokens.js';
 import { effect } from '../outbox/effects.js';
 import {
+  type ApproverRef,
   type Level,
   type LevelTally,
   type Policy,
@@ -9,6 +10,7 @@ import {
   checkVote,
   dueAt,
   evaluateLevel,
+  isParallel,
   isRejecting,
   selectPolicy,
 } from '../policies/index.js';
@@ -45,9 +47,20 @@ export type ApprovalEvent =
   | { kind: 'level_opened'; approval: StoredApproval }
   | { kind: 'decided'; approval: StoredApproval };
 
+/** Approvers an escalation added to one level of an approval: a user name, or `role:NAME`. */
+export interface EscalatedApprover {
+  level: number;
+  approver: string;
+}
+
+/** What a deadline does to a pending approval: answer Airflow with an option, or fail the task. */
+export type DeadlineOutcome = { kind: 'answer'; option: string } | { kind: 'fail' };
+
 export interface ApprovalServiceOptions {
   store: ApprovalStore;
   policies: PolicySource;
+  /** Escalated approvers by approval id; escalations widen who may decide the level they were added to. */
+  escalated?: (approvalIds: readonly string[]) => Promise<Map<string, EscalatedApprover[]>>;
   /** Called after each change committed; listeners must not throw. */
   onEvent: (event: ApprovalEvent) => void;
   now?: () => Date;
@@ -73,6 +86,7 @@ export class ApprovalService {
   private readonly onEvent: (event: ApprovalEvent) => void;
   private readonly now: () => Date;
   private readonly hitlSettleMs: number;
+  private readonly escalated: (approvalIds: readonly string[]) => Promise<Map<string, EscalatedApprover[]>>;
 
   constructor(options: ApprovalServiceOptions) {
     this.store = options.store;
@@ -80,6 +94,7 @@ export class ApprovalService {
     this.onEvent = options.onEvent;
     this.now = options.now ?? (() => new Date());
     this.hitlSettleMs = options.hitlSettleMs ?? DEFAULT_HITL_SETTLE_MS;
+    this.escalated = options.escalated ?? (async () => new Map());
   }
 
   /** Registers a request (idempotent on the task try) under the policy that matches it now. */
@@ -107,14 +122,15 @@ export class ApprovalService {
 
   /** The approval as a person sees it: with where its current level stands under today's policies. */
   async view(id: string): Promise<ApprovalView> {
-    return this.withProgress(await this.get(id));
+    const approval = await this.get(id);
+    return this.withProgress(approval, (await this.escalated([id])).get(id));
   }
 
-  withProgress(approval: StoredApproval): ApprovalView {
+  withProgress(approval: StoredApproval, escalated: readonly EscalatedApprover[] = []): ApprovalView {
     const set = this.policies.current();
     const policy = selectPolicy(set, approval);
     if (!policy) return { ...approval, progress: null };
-    const level = policy.levels[Math.min(approval.level, policy.levels.length) - 1]!;
+    const level = this.levelOf(policy, approval, escalated);
     const tally = this.tally(set, policy, level, approval);
     return {
       ...approval,
@@ -135,15 +151,17 @@ export class ApprovalService {
   async list(query: ApprovalListQuery, person: Person): Promise<{ items: ApprovalView[]; next_cursor: string | null }> {
     if (!query.mine) {
       const page = await this.store.list(query);
-      return { items: page.items.map((a) => this.withProgress(a)), next_cursor: page.next_cursor };
+      const escalated = await this.escalated(page.items.map((a) => a.id));
+      return { items: page.items.map((a) => this.withProgress(a, escalated.get(a.id))), next_cursor: page.next_cursor };
     }
     const items: ApprovalView[] = [];
     let cursor = query.cursor;
     for (;;) {
       const page = await this.store.list({ ...query, cursor, limit: Math.max(query.limit, 100) });
+      const escalated = await this.escalated(page.items.map((a) => a.id));
       for (const approval of page.items) {
-        if (!this.canVote(approval, person)) continue;
-        items.push(this.withProgress(approval));
+        if (!this.canVote(approval, person, escalated.get(approval.id))) continue;
+        items.push(this.withProgress(approval, escalated.get(approval.id)));
         if (items.length === query.limit) {
           // The next page starts after this approval, not after the whole store page.
           return { items, next_cursor: encodeCursor(approval) };
@@ -155,12 +173,12 @@ export class ApprovalService {
   }
 
   /** Whether `person` may vote on the approval's open level now (for the "mine" inbox). */
-  canVote(approval: StoredApproval, person: Person): boolean {
+  canVote(approval: StoredApproval, person: Person, escalated: readonly EscalatedApprover[] = []): boolean {
     if (approval.state !== 'pending') return false;
     const set = this.policies.current();
     const policy = selectPolicy(set, approval);
     if (!policy) return false;
-    const level = policy.levels[Math.min(approval.level, policy.levels.length) - 1]!;
+    const level = this.levelOf(policy, approval, escalated);
     const check = checkVote(level, person, { option: approval.options[0] ?? '', reason: 'x', params_input: {} }, {
       set,
       policy,
@@ -175,10 +193,13 @@ export class ApprovalService {
     }
     const set = this.policies.current();
     const at = this.now().toISOString();
+    // Read before the lock (the store's transaction is its own); escalations are only ever added, so a stale read
+    // can only refuse someone escalated in the last instant, who may simply vote again.
+    const escalated = (await this.escalated([id])).get(id) ?? [];
     // A refusal is audited and committed, then raised once the transaction has ended.
     const result = await this.store.withLockedApproval(id, async (locked) => {
       try {
-        return { change: await this.applyVote(locked, set, person, input, ctx, at) };
+        return { change: await this.applyVote(locked, set, person, input, ctx, at, escalated) };
       } catch (err) {
         if (!(err instanceof ApiError) || err.status === 409) throw err;
         await locked.audit({
@@ -206,6 +227,7 @@ export class ApprovalService {
     input: VoteRequest,
     ctx: VoteContext,
     at: string,
+    escalated: readonly EscalatedApprover[],
   ): Promise<'level_opened' | 'decided' | null> {
     const approval = locked.approval;
     if (approval.state !== 'pending') throw conflict(`approval is already ${approval.state}`);
@@ -215,7 +237,7 @@ export class ApprovalService {
     const policy = selectPolicy(set, approval);
     if (!policy) throw forbidden('no policy covers this approval, so nobody may decide it');
     const levelIndex = Math.min(approval.level, policy.levels.length);
-    const level = policy.levels[levelIndex - 1]!;
+    const level = this.levelOf(policy, approval, escalated);
     const check = checkVote(level, person, input, { set, policy, requester: approval.requester });
     if (!check.ok) throw new ApiError(check.status, check.kind, check.message, 'field' in check ? check.field : undefined);
     const rejecting = isRejecting(input.option);
@@ -299,6 +321,50 @@ export class ApprovalService {
     });
   }
 
+  /**
+   * Applies a policy's deadline to a still-pending approval: it ends `expired`, and Airflow is answered with the
+   * deadline's option (form defaults as input) or the task is failed. Nothing happens to a decided approval, so a
+   * timer that fires again after a crash changes nothing. Returns whether it applied.
+   */
+  async applyDeadline(id: string, outcome: DeadlineOutcome, at: string): Promise<boolean> {
+    const set = this.policies.current();
+    const done = await this.store.withLockedApproval(id, async (locked) => {
+      const approval = locked.approval;
+      if (approval.state !== 'pending') return false;
+      const final: Outcome | null = outcome.kind === 'answer' ? { option: outcome.option, params_input: completeParams(approval.params, {}) } : null;
+      await locked.update({ final: { state: 'expired', outcome: final, at } });
+      const expired = { ...approval, state: 'expired' as const };
+      const note = `${decisionNote('expired', expired, set.version)}\ndeadline: ${final ? `answered ${final.option}` : 'task failed'}`;
+      await locked.addEffects(
+        [
+          final
+            ? {
+                ...effect('answer_hitl', { key: taskKey(approval), chosen_options: [final.option], params_input: final.params_input }),
+                not_before: new Date(Date.parse(approval.created_at) + this.hitlSettleMs).toISOString(),
+              }
+            : effect('fail_task', { key: taskKey(approval) }),
+          effect('task_note', { key: taskKey(approval), note }),
+        ],
+        at,
+      );
+      await locked.audit({ actor: 'system', action: 'approval.deadline', details: { outcome, due_at: approval.due_at, policy: approval.policy, policy_version: set.version }, at });
+      return true;
+    });
+    if (done) this.onEvent({ kind: 'decided', approval: await this.view(id) });
+    return done === true;
+  }
+
+  /** The open level as it stands for this approval: the policy's level, widened by escalated approvers. */
+  private levelOf(policy: Policy, approval: StoredApproval, escalated: readonly EscalatedApprover[]): Level {
+    const levelIndex = Math.min(approval.level, policy.levels.length);
+    const level = policy.levels[levelIndex - 1]!;
+    const added = escalated.filter((e) => e.level === levelIndex).map((e) => toRef(e.approver));
+    if (added.length === 0) return level;
+    // An escalated approver joins every group of the level: escalation hands them the level's decision.
+    if (isParallel(level)) return { ...level, parallel: level.parallel.map((g) => ({ ...g, approvers: [...g.approvers, ...added] })) };
+    return { ...level, approvers: [...level.approvers, ...added] };
+  }
+
   private tally(set: PolicySet, policy: Policy, level: Level, approval: StoredApproval): LevelTally {
     const levelIndex = Math.min(approval.level, policy.levels.length);
     const votes = approval.votes
@@ -306,6 +372,11 @@ export class ApprovalService {
       .map((v) => ({ user: v.user, role: v.role, option: v.option, rejecting: isRejecting(v.option) }));
     return evaluateLevel(level, votes, { set, policy, requester: approval.requester });
   }
+}
+
+function toRef(approver: string): ApproverRef {
+  const role = /^role:(.+)$/.exec(approver)?.[1];
+  return role ? ({ kind: 'role', name: role } as ApproverRef) : { kind: 'user', name: approver };
 }
 
 /** Airflow wants every form field in the answer: the voter's input over the form's defaults. */

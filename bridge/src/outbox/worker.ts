@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AirflowClient } from '../airflow/client.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Db } from '../store/db.js';
+import { PeriodicWorker } from '../workers/periodic.js';
 import { PermanentEffectError, applyEffect } from './effects.js';
 
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -15,48 +16,20 @@ const CLAIM_LEASE_MS = 60_000;
  * Applies effects written by decisions, oldest first, until each is done. Transient failures (Airflow
  * down, 5xx, timeouts) are retried with exponential backoff for as long as it takes; nothing is dropped.
  */
-export class OutboxWorker {
-  private timer: NodeJS.Timeout | null = null;
+export class OutboxWorker extends PeriodicWorker {
   private readonly rowLocks: boolean;
-  private running: Promise<void> | null = null;
-  private again = false;
 
   constructor(
     private readonly db: Db,
     private readonly airflow: AirflowClient,
     private readonly trail: AuditTrail,
     private readonly log: Logger,
-    private readonly intervalMs = 1000,
+    intervalMs = 1000,
     private readonly now: () => Date = () => new Date(),
     private readonly hitlSettleMs = DEFAULT_HITL_SETTLE_MS,
   ) {
+    super(intervalMs, (err) => log.error({ err: String(err) }, 'outbox pass failed'));
     this.rowLocks = db.getExecutor().adapter instanceof PostgresAdapter;
-  }
-
-  start() {
-    this.timer = setInterval(() => void this.kick(), this.intervalMs);
-  }
-
-  async stop() {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-
-  /** Runs a pass now (or right after the current one), e.g. after a decision was committed. */
-  kick(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      if (this.again) {
-        this.again = false;
-        void this.kick();
-      }
-    });
-    return this.running;
   }
 
   /**
@@ -91,7 +64,7 @@ export class OutboxWorker {
     });
   }
 
-  private async drain() {
+  protected async pass() {
     const due = await this.claimDue();
     for (const row of due) {
       try {

@@ -94,12 +94,96 @@ export interface ActionConfirmationTable {
   used_at: string | null;
 }
 
+/** A message to one recipient (a user, or `role:NAME` when a role is addressed) as the local outbox shows it. */
+export interface NotificationTable {
+  id: string;
+  approval_id: string;
+  /** request | reminder | escalation | sla_warning | sla_breach | deadline | decided */
+  kind: string;
+  recipient: string;
+  subject: string;
+  text: string;
+  created_at: string;
+}
+
+/** One channel's attempt chain for one notification. */
+export interface DeliveryTable {
+  id: Generated<number>;
+  notification_id: string;
+  channel: string;
+  /** Where the channel sends it: an email address, Slack user id, webhook URL; the recipient for the outbox. */
+  address: string;
+  /** queued | sent | failed */
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+  /** The failed delivery this one replaces on the fallback channel. */
+  fallback_of: number | null;
+  lease_owner: string | null;
+  lease_until: string | null;
+}
+
+export interface LinkUseTable {
+  jti: string;
+  approval_id: string;
+  user: string;
+  used_at: string;
+}
+
+export interface TimerTable {
+  id: Generated<number>;
+  approval_id: string;
+  /** notify | reminder | escalation | sla_warning | deadline */
+  kind: string;
+  /** What makes the timer unique within its kind (level, step, reminder time). */
+  key: string;
+  due_at: string;
+  /** pending | fired | cancelled */
+  state: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  fired_at: string | null;
+  last_error: string | null;
+}
+
+export interface ApprovalEscalationTable {
+  id: Generated<number>;
+  approval_id: string;
+  level: number;
+  /** Index of the policy's escalation step that added them. */
+  step: number;
+  /** A user name, or `role:NAME`. */
+  approver: string;
+  reason: string;
+  at: string;
+}
+
+export interface HookDeliveryTable {
+  source: string;
+  delivery_id: string;
+  received_at: string;
+  /** The answer given, once the delivery was handled; null while it is being handled. */
+  status: number | null;
+  /** JSON body of that answer. */
+  response: string | null;
+}
+
 export interface Database {
   approval: ApprovalTable;
   vote: VoteTable;
   effect: EffectTable;
   audit_entry: AuditEntryTable;
   action_confirmation: ActionConfirmationTable;
+  notification: NotificationTable;
+  delivery: DeliveryTable;
+  link_use: LinkUseTable;
+  timer: TimerTable;
+  approval_escalation: ApprovalEscalationTable;
+  hook_delivery: HookDeliveryTable;
 }
 
 export type Db = Kysely<Database>;

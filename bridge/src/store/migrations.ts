@@ -104,6 +104,92 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011_channels': {
+    async up(db: Kysely<unknown>) {
+      // One row per message per recipient: the rendered summary the local outbox shows. Channel payloads
+      // (with one-click links) are rendered again at each send, so no credential is ever stored here.
+      await db.schema
+        .createTable('notification')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('approval_id', 'text', (c) => c.notNull().references('approval.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('recipient', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('notification_approval').on('notification').columns(['approval_id', 'created_at']).execute();
+      await db.schema.createIndex('notification_created').on('notification').columns(['created_at', 'id']).execute();
+      await withSerialId(db, db.schema.createTable('delivery'))
+        .addColumn('notification_id', 'text', (c) => c.notNull().references('notification.id'))
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('sent_at', 'text')
+        .addColumn('fallback_of', 'integer')
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'text')
+        .execute();
+      await db.schema.createIndex('delivery_due').on('delivery').columns(['state', 'next_attempt_at']).execute();
+      await db.schema.createIndex('delivery_notification').on('delivery').column('notification_id').execute();
+      // Used one-click links: the primary key makes a second use of the same link fail atomically.
+      await db.schema
+        .createTable('link_use')
+        .addColumn('jti', 'text', (c) => c.primaryKey())
+        .addColumn('approval_id', 'text', (c) => c.notNull())
+        .addColumn('user', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0012_timers': {
+    async up(db: Kysely<unknown>) {
+      // Each moment in an approval's clock is a row: claimed with a lease, fired once (the unique key makes
+      // scheduling idempotent across replicas), cancelled when the approval is no longer pending.
+      await withSerialId(db, db.schema.createTable('timer'))
+        .addColumn('approval_id', 'text', (c) => c.notNull().references('approval.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'text')
+        .addColumn('fired_at', 'text')
+        .addColumn('last_error', 'text')
+        .addUniqueConstraint('timer_once', ['approval_id', 'kind', 'key'])
+        .execute();
+      await db.schema.createIndex('timer_due').on('timer').columns(['state', 'due_at']).execute();
+      // People (or roles) an escalation step made approvers of one level of one approval.
+      await withSerialId(db, db.schema.createTable('approval_escalation'))
+        .addColumn('approval_id', 'text', (c) => c.notNull().references('approval.id'))
+        .addColumn('level', 'integer', (c) => c.notNull())
+        .addColumn('step', 'integer', (c) => c.notNull())
+        .addColumn('approver', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('approval_escalation_once', ['approval_id', 'level', 'approver'])
+        .execute();
+    },
+  },
+  '0013_hook_deliveries': {
+    async up(db: Kysely<unknown>) {
+      // Inbound webhook deliveries seen, by source and the sender's delivery id: a replay gets the first answer.
+      await db.schema
+        .createTable('hook_delivery')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('delivery_id', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('response', 'text')
+        .addPrimaryKeyConstraint('hook_delivery_pk', ['source', 'delivery_id'])
+        .execute();
+    },
+  },
   '0010_effect_waiting_seen': {
     async up(db: Kysely<unknown>) {
       // When an answer first found its task waiting; it is sent once the task has waited long enough.

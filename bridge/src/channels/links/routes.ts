@@ -1,0 +1,156 @@
+import express, { type Request, type Response, Router } from 'express';
+import type { ApprovalService, PolicySource } from '../../approvals/service.js';
+import type { StoredApproval } from '../../approvals/store.js';
+import type { AuditTrail } from '../../audit/trail.js';
+import { ApiError } from '../../http/errors.js';
+import { type Policy, isRejecting, selectPolicy } from '../../policies/index.js';
+import type { Db } from '../../store/db.js';
+import { escalatedApprovers } from '../escalated.js';
+import { type LinkField, confirmPage, messagePage } from './page.js';
+import type { LinkClaims, LinkTokens } from './tokens.js';
+
+export interface LinkRouteDeps {
+  db: Db;
+  service: ApprovalService;
+  policies: PolicySource;
+  trail: AuditTrail;
+  tokens: LinkTokens;
+  now?: () => Date;
+}
+
+type Refusal = { ok: false; status: number; title: string; message: string };
+type Resolved = { ok: true; claims: LinkClaims; approval: StoredApproval; policy: Policy | null } | Refusal;
+
+const FIELD_TYPES = new Set(['string', 'number', 'integer', 'boolean']);
+
+/** The form a link's page shows: the HITL request's params, then the policy's own form fields. */
+function fieldsOf(approval: StoredApproval, policy: Policy | null): LinkField[] {
+  const fromParams = Object.entries(approval.params).map(([name, raw]): LinkField => {
+    const spec = (raw ?? {}) as { value?: unknown; schema?: Record<string, unknown>; description?: string | null };
+    return field(name, spec.schema ?? {}, spec.value, spec.description ?? null, false);
+  });
+  const fromPolicy = (policy?.form ?? []).filter((f) => !(f.name in approval.params)).map((f) => field(f.name, f.schema, f.schema.default, null, f.required));
+  return [...fromParams, ...fromPolicy];
+}
+
+function field(name: string, schema: Readonly<Record<string, unknown>>, value: unknown, description: string | null, required: boolean): LinkField {
+  const raw = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
+  const type = typeof raw === 'string' && FIELD_TYPES.has(raw) ? (raw as LinkField['type']) : raw === undefined && typeof value === 'string' ? 'string' : 'json';
+  return { name, type, required, value, description: description ?? (typeof schema.description === 'string' ? schema.description : null), enum: Array.isArray(schema.enum) ? schema.enum : null };
+}
+
+/** Form text back to the values the fields hold; a value that does not parse goes as text, and validation names it. */
+function paramsFrom(body: Record<string, unknown>, fields: LinkField[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    const text = body[`params.${f.name}`];
+    if (f.type === 'boolean') {
+      out[f.name] = text === 'true';
+      continue;
+    }
+    if (typeof text !== 'string' || text === '') continue;
+    if (f.type === 'number' || f.type === 'integer') out[f.name] = Number.isNaN(Number(text)) ? text : Number(text);
+    else if (f.type === 'json') {
+      try {
+        out[f.name] = JSON.parse(text);
+      } catch {
+        out[f.name] = text;
+      }
+    } else out[f.name] = text;
+  }
+  return out;
+}
+
+const reasonRequired = (policy: Policy | null, option: string) => policy?.reason === 'always' || (policy?.reason === 'on_reject' && isRejecting(option));
+
+/**
+ * `GET /a/{token}` shows what the link would do and changes nothing (mail scanners follow links); `POST /a/{token}`
+ * decides, as the approver the link is bound to. Forged 401, expired or used 410, no longer eligible 403: each a
+ * page for the person and an audit entry.
+ */
+export function linkRoutes(deps: LinkRouteDeps): Router {
+  const router = Router();
+  const escalated = escalatedApprovers(deps.db);
+  const now = deps.now ?? (() => new Date());
+
+  async function refuse(why: string, status: number, title: string, message: string, claims: Partial<LinkClaims> | null): Promise<Refusal> {
+    await deps.trail.append(deps.db, {
+      actor: claims?.sub ?? 'anonymous',
+      action: 'link.refused',
+      channel: claims?.ch ?? 'link',
+      approval_id: claims?.aid ?? null,
+      details: { why, status, option: claims?.opt ?? null, jti: claims?.jti ?? null },
+      at: now().toISOString(),
+    });
+    return { ok: false, status, title, message };
+  }
+
+  async function resolve(token: string): Promise<Resolved> {
+    const check = await deps.tokens.verify(token);
+    if (!check.ok && check.why === 'forged') return refuse('forged', 401, 'Invalid link', 'This link is not valid. Open the approval in Airflow instead.', null);
+    if (!check.ok) return refuse('expired', 410, 'Link expired', 'This link has expired. Open the approval in Airflow to decide.', check.claims);
+    const { claims } = check;
+    const used = await deps.db.selectFrom('link_use').select('jti').where('jti', '=', claims.jti).executeTakeFirst();
+    if (used) return refuse('used', 410, 'Link already used', 'This link has already been used; each link works once.', claims);
+    const approval = await deps.service.get(claims.aid).catch(() => undefined);
+    if (!approval) return refuse('not_found', 404, 'Approval not found', 'This approval no longer exists.', claims);
+    if (approval.state !== 'pending') return refuse('final', 409, 'Already decided', `This approval is already ${approval.state}.`, claims);
+    const person = { user: claims.sub, role: null };
+    if (!deps.service.canVote(approval, person, (await escalated([approval.id])).get(approval.id))) {
+      return refuse('not_eligible', 403, 'Not yours to decide', `${claims.sub} may not decide this approval (any more).`, claims);
+    }
+    return { ok: true, claims, approval, policy: selectPolicy(deps.policies.current(), approval) };
+  }
+
+  const send = (res: Response, status: number, html: string) => {
+    res.status(status).set('Cache-Control', 'no-store').type('html').send(html);
+  };
+  const tokenOf = (req: Request) => String(req.params.token ?? '');
+
+  router.get('/a/:token', async (req, res) => {
+    const r = await resolve(tokenOf(req));
+    if (!r.ok) return send(res, r.status, messagePage(r.title, r.message));
+    const { claims, approval, policy } = r;
+    const approving = !isRejecting(claims.opt);
+    send(res, 200, confirmPage({ approval, user: claims.sub, option: claims.opt, reasonRequired: reasonRequired(policy, claims.opt), fields: approving ? fieldsOf(approval, policy) : [] }));
+  });
+
+  router.post('/a/:token', express.urlencoded({ extended: false, limit: '64kb' }), async (req, res) => {
+    const r = await resolve(tokenOf(req));
+    if (!r.ok) return send(res, r.status, messagePage(r.title, r.message));
+    const { claims, approval, policy } = r;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const fields = isRejecting(claims.opt) ? [] : fieldsOf(approval, policy);
+    const reason = typeof body.reason === 'string' && body.reason.trim() ? body.reason.trim() : undefined;
+    const params_input = paramsFrom(body, fields);
+    // Claim the link before voting: of two concurrent submissions, exactly one gets to vote.
+    try {
+      await deps.db.insertInto('link_use').values({ jti: claims.jti, approval_id: approval.id, user: claims.sub, used_at: now().toISOString() }).execute();
+    } catch (err) {
+      const taken = await deps.db.selectFrom('link_use').select('jti').where('jti', '=', claims.jti).executeTakeFirst();
+      if (!taken) throw err;
+      const refused = await refuse('used', 410, 'Link already used', 'This link has already been used; each link works once.', claims);
+      return send(res, refused.status, messagePage(refused.title, refused.message));
+    }
+    try {
+      const view = await deps.service.vote(
+        approval.id,
+        { user: claims.sub, role: null },
+        { option: claims.opt, ...(reason ? { reason } : {}), ...(fields.length ? { params_input } : {}) },
+        { channel: claims.ch, idempotencyKey: claims.jti },
+      );
+      send(res, 200, messagePage('Decision recorded', `${claims.opt} by ${claims.sub} is recorded. The approval is now ${view.state}.`));
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      if (err.status === 422) {
+        // Something the person can fix on the page: the link stays usable.
+        await deps.db.deleteFrom('link_use').where('jti', '=', claims.jti).execute();
+        const page = confirmPage({ approval, user: claims.sub, option: claims.opt, reasonRequired: reasonRequired(policy, claims.opt), fields, error: err.message, given: { ...(reason ? { reason } : {}), params: params_input } });
+        return send(res, 422, page);
+      }
+      send(res, err.status, messagePage('Not recorded', err.message));
+    }
+  });
+
+  return router;
+}

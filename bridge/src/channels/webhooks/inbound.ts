@@ -1,0 +1,113 @@
+import express, { type Request, Router } from 'express';
+import type { ApprovalService } from '../../approvals/service.js';
+import type { AuditTrail } from '../../audit/trail.js';
+import { ApiError, type ErrorBody, forbidden, notFound, parse, unauthorized } from '../../http/errors.js';
+import type { Db } from '../../store/db.js';
+import { z } from '../../zod.js';
+import { Approval } from '../../approvals/schemas.js';
+import type { ChannelsConfig } from '../config.js';
+import { freshTimestamp, sameSignature } from '../signatures.js';
+import { webhookSignature } from './outbound.js';
+
+export const HookVote = z
+  .object({
+    approval_id: z.string().min(1),
+    /** The Airflow user the source vouches for; must be one the source is allowed to vote as. */
+    user: z.string().min(1),
+    option: z.string().min(1),
+    reason: z.string().max(2000).optional(),
+    params_input: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .openapi('HookVote');
+
+const HookSource = z.object({ source: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/) });
+const DeliveryId = z.string().min(1).max(200);
+
+export interface InboundHookDeps {
+  db: Db;
+  service: ApprovalService;
+  trail: AuditTrail;
+  config: ChannelsConfig;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+}
+
+const errorBody = (err: ApiError): ErrorBody => ({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+
+/**
+ * `POST /hooks/{source}`: another system votes for one of its users. The raw body is authenticated with the source's
+ * secret (`X-Airgate-Signature: sha256=HMAC(secret, timestamp + '.' + body)`, `X-Airgate-Timestamp` within ±5
+ * minutes) and handled once per `X-Airgate-Delivery` id: a replay gets the first answer and changes nothing.
+ */
+export function inboundHookRoutes(deps: InboundHookDeps): Router {
+  const router = Router();
+  const refuse = async (source: string, why: string, err: ApiError, details: Record<string, unknown> = {}) => {
+    await deps.trail.append(deps.db, { actor: `webhook:${source}`, action: 'hook.refused', channel: `webhook:${source}`, details: { why, status: err.status, ...details }, at: deps.now().toISOString() });
+    return err;
+  };
+
+  async function authenticate(req: Request, source: string): Promise<string> {
+    const hook = deps.config.webhooks.inbound[source];
+    if (!hook) throw notFound(`no webhook source ${source}`);
+    const timestamp = req.get('x-airgate-timestamp');
+    if (!freshTimestamp(timestamp, deps.now())) throw await refuse(source, 'stale_timestamp', unauthorized('X-Airgate-Timestamp missing or more than 5 minutes off'));
+    // The signature covers the bytes sent; a JSON parser that ran first has lost them.
+    const body: unknown = req.body ?? Buffer.alloc(0);
+    if (!Buffer.isBuffer(body)) throw new Error('POST /hooks needs the raw body: mount the channels public routes before express.json()');
+    const expected = webhookSignature(deps.env[hook.secret_env] ?? '', timestamp!, body);
+    if (!sameSignature(expected, req.get('x-airgate-signature') ?? '')) throw await refuse(source, 'bad_signature', unauthorized('bad X-Airgate-Signature'));
+    const delivery = DeliveryId.safeParse(req.get('x-airgate-delivery'));
+    if (!delivery.success) throw new ApiError(400, 'bad_request', 'X-Airgate-Delivery is required', 'X-Airgate-Delivery');
+    return delivery.data;
+  }
+
+  router.post('/hooks/:source', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
+    const { source } = parse(HookSource, req.params, 'source');
+    const deliveryId = await authenticate(req, source);
+    const at = deps.now().toISOString();
+    const claimed = await deps.db
+      .insertInto('hook_delivery')
+      .values({ source, delivery_id: deliveryId, received_at: at, status: null, response: null })
+      .onConflict((oc) => oc.columns(['source', 'delivery_id']).doNothing())
+      .returning('delivery_id')
+      .executeTakeFirst();
+    if (!claimed) {
+      const seen = await deps.db.selectFrom('hook_delivery').selectAll().where('source', '=', source).where('delivery_id', '=', deliveryId).executeTakeFirstOrThrow();
+      await deps.trail.append(deps.db, { actor: `webhook:${source}`, action: 'hook.replayed', channel: `webhook:${source}`, details: { delivery: deliveryId, first_status: seen.status }, at });
+      if (seen.status === null) throw new ApiError(409, 'in_progress', `delivery ${deliveryId} is being handled`);
+      res.status(seen.status).set('X-Airgate-Replay', 'true').json(JSON.parse(seen.response ?? '{}'));
+      return;
+    }
+    let status = 200;
+    let body: unknown;
+    try {
+      let text: unknown;
+      try {
+        text = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '');
+      } catch {
+        throw new ApiError(400, 'bad_request', 'body: malformed JSON', 'body');
+      }
+      const vote = parse(HookVote, text, 'body');
+      if (!deps.config.webhooks.inbound[source]!.users.includes(vote.user)) {
+        throw await refuse(source, 'user_not_allowed', forbidden(`source ${source} may not vote as ${vote.user}`), { user: vote.user, approval_id: vote.approval_id, delivery: deliveryId });
+      }
+      const { approval_id, user, ...input } = vote;
+      const view = await deps.service.vote(approval_id, { user, role: null }, input, { channel: `webhook:${source}`, idempotencyKey: `hook:${source}:${deliveryId}` });
+      body = Approval.parse(view);
+    } catch (err) {
+      if (!(err instanceof ApiError)) {
+        // Unexpected: release the delivery id so the sender's retry is handled, not answered from a half-done attempt.
+        await deps.db.deleteFrom('hook_delivery').where('source', '=', source).where('delivery_id', '=', deliveryId).execute();
+        throw err;
+      }
+      status = err.status;
+      body = errorBody(err);
+    }
+    // A 503 changed nothing and says "try again": the same delivery id must then be handled, not replayed.
+    if (status >= 500) await deps.db.deleteFrom('hook_delivery').where('source', '=', source).where('delivery_id', '=', deliveryId).execute();
+    else await deps.db.updateTable('hook_delivery').set({ status, response: JSON.stringify(body) }).where('source', '=', source).where('delivery_id', '=', deliveryId).execute();
+    res.status(status).json(body);
+  });
+  return router;
+}

@@ -1,5 +1,22 @@
 """airgate: human-in-the-loop approvals for Apache Airflow 3, decided through the airgate bridge."""
 
-from airgate.operators import SERVICE_ACCOUNT, AirgateApprovalOperator
+from airgate.metrics import GatePassage, RollbackStatus, gate_passage, rollback_status
+from airgate.notifiers import REQUESTED_AT_KEY
+from airgate.operators import (
+    SERVICE_ACCOUNT,
+    AirgateApprovalOperator,
+    AirgateBranchOperator,
+    AirgateHITLOperator,
+)
 
-__all__ = ["SERVICE_ACCOUNT", "AirgateApprovalOperator"]
+__all__ = [
+    "REQUESTED_AT_KEY",
+    "SERVICE_ACCOUNT",
+    "AirgateApprovalOperator",
+    "AirgateBranchOperator",
+    "AirgateHITLOperator",
+    "GatePassage",
+    "RollbackStatus",
+    "gate_passage",
+    "rollback_status",
+]

@@ -8,11 +8,14 @@ import urllib.request
 from typing import Any
 
 from airflow.sdk import BaseNotifier, Connection
+from airflow.sdk.timezone import utcnow
 
 log = logging.getLogger(__name__)
 
 #: The Airflow connection that points at the bridge: host = bridge URL, password = its service token.
 BRIDGE_CONN_ID = "airgate_bridge"
+#: The XCom key under which an airgate HITL task records when it asked (its answer says when it was given).
+REQUESTED_AT_KEY = "airgate_requested_at"
 
 
 def request_values(context: Any, params: dict[str, Any]) -> dict[str, Any]:
@@ -65,3 +68,15 @@ class BridgeRegistrationNotifier(BaseNotifier):
             log.info("airgate: approval %s registered with the bridge", approval_id)
         except Exception as exc:  # the reconcile loop is the safety net; never fail the task here
             log.warning("airgate: could not register the approval with the bridge: %s", exc)
+
+
+class RequestTimeNotifier(BaseNotifier):
+    """
+    Records when the question was asked, as the task's ``airgate_requested_at`` XCom (ISO 8601, UTC).
+
+    Airflow keeps a task's XComs when it resumes from ``awaiting_input``, so downstream tasks can measure
+    how long the pipeline waited for people (see :func:`airgate.metrics.gate_passage`).
+    """
+
+    def notify(self, context: Any) -> None:
+        context["ti"].xcom_push(key=REQUESTED_AT_KEY, value=utcnow().isoformat())

@@ -3,16 +3,74 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLBranchOperator, HITLOperator
+from airflow.providers.standard.triggers.hitl import HITLTriggerEventSuccessPayload
 from airflow.sdk import BaseNotifier
+from airflow.sdk.exceptions import DownstreamTasksSkipped
 
-from airgate.notifiers import BridgeRegistrationNotifier
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+from airgate.notifiers import BridgeRegistrationNotifier, RequestTimeNotifier
 
 # The bridge answers every airgate HITL task with this Airflow user. Being the only assigned user is what
 # stops Airflow's own Required Actions form from bypassing the bridge's rules (quorum, levels, self-approval).
 SERVICE_ACCOUNT = os.environ.get("AIRGATE_SERVICE_ACCOUNT", "airgate")
+
+
+def bridge_decides(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """
+    The keyword arguments of an airgate HITL operator, made ready for Airflow's HITL base classes.
+
+    Every airgate operator goes through this one place: the bridge's service account becomes the only
+    assigned user, and the request is registered with the bridge (and its time recorded) before any
+    notifier of the DAG's own.
+
+    :param kwargs: The operator's keyword arguments; ``notifiers`` are kept after airgate's own.
+    :raises ValueError: when ``assigned_users`` is given: approvers come from the bridge's policies.
+    """
+    if "assigned_users" in kwargs:
+        raise ValueError("airgate assigns its service account; approvers come from the bridge's policies")
+    extra: list[BaseNotifier] = list(kwargs.pop("notifiers", None) or [])
+    return {
+        **kwargs,
+        "assigned_users": [{"id": SERVICE_ACCOUNT, "name": SERVICE_ACCOUNT}],
+        "notifiers": [BridgeRegistrationNotifier(), RequestTimeNotifier(), *extra],
+    }
+
+
+def _decision(event: dict[str, Any]) -> HITLTriggerEventSuccessPayload:
+    return HITLTriggerEventSuccessPayload(
+        chosen_options=event["chosen_options"],
+        params_input=event["params_input"] or {},
+        responded_at=event["responded_at"],
+        responded_by_user=event["responded_by_user"],
+    )
+
+
+def keep_decision(
+    resume: Callable[[Context, dict[str, Any]], Any], context: Context, event: dict[str, Any]
+) -> HITLTriggerEventSuccessPayload:
+    """
+    Resume an answered HITL task and make sure its XCom is the decision, whichever path it took.
+
+    Skipping downstream tasks (a rejection, the branches not chosen) ends ``execute_complete`` with
+    ``DownstreamTasksSkipped``, so Airflow never pushes what it would have returned; the decision is pushed
+    here first, so downstream tasks (rollbacks, reports, metrics) find it on every path.
+
+    :param resume: The HITL base class's ``execute_complete``: validates the answer, skips what it must.
+    :param context: The task's context.
+    :param event: The response Airflow resumed the task with.
+    """
+    try:
+        resume(context, event)
+    except DownstreamTasksSkipped:
+        context["ti"].xcom_push(key="return_value", value=_decision(event))
+        raise
+    return _decision(event)
 
 
 class AirgateApprovalOperator(ApprovalOperator):
@@ -20,30 +78,53 @@ class AirgateApprovalOperator(ApprovalOperator):
     Ask for an Approve/Reject decision that people make through airgate (UI, Slack, email, ...).
 
     The task waits in Airflow's ``awaiting_input`` state, holding no worker slot, until the bridge
-    answers it or ``response_timeout`` passes. On "Reject" the direct downstream tasks are skipped.
+    answers it or ``response_timeout`` passes. On "Reject" the direct downstream tasks are skipped. The
+    task's XCom is the decision on both paths.
 
-    :param subject: Headline of the request, shown in every channel.
-    :param body: Markdown that gives the approver what they need to decide.
-    :param notifiers: More notifiers to call when the request is written; the bridge's registration
-        notifier always comes first.
-    :param kwargs: Everything else ``ApprovalOperator`` takes (``response_timeout``, ``defaults``,
-        ``params``, ``fail_on_reject``, ...), except ``assigned_users``, which airgate owns.
+    :param kwargs: Everything ``ApprovalOperator`` takes (``subject``, ``body``, ``response_timeout``,
+        ``defaults``, ``params``, ``notifiers``, ...), except ``assigned_users``, which airgate owns.
     """
 
-    def __init__(
-        self,
-        *,
-        subject: str,
-        body: str | None = None,
-        notifiers: list[BaseNotifier] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if "assigned_users" in kwargs:
-            raise ValueError("airgate assigns its service account; approvers come from the bridge's policies")
-        super().__init__(
-            subject=subject,
-            body=body,
-            assigned_users=[{"id": SERVICE_ACCOUNT, "name": SERVICE_ACCOUNT}],
-            notifiers=[BridgeRegistrationNotifier(), *(notifiers or [])],
-            **kwargs,
-        )
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**bridge_decides(kwargs))
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        return keep_decision(super().execute_complete, context, event)
+
+
+class AirgateBranchOperator(HITLBranchOperator):
+    """
+    Ask people to choose a path: each option leads to the downstream task it maps to, the others are skipped.
+
+    Unlike Airflow's ``HITLBranchOperator``, every option must be mapped, so a renamed option or task
+    fails when the DAG is parsed instead of branching into a task that does not exist; and the task's
+    XCom is the decision (``chosen_options``, ``params_input``, ``responded_at``, ``responded_by_user``),
+    like every airgate operator's, not the list of task ids it branched into.
+
+    :param options_mapping: Option label -> the downstream task id it runs, one entry per option.
+    :param kwargs: Everything ``HITLBranchOperator`` takes (``subject``, ``options``, ``body``, ``params``,
+        ``response_timeout``, ``defaults``, ``notifiers``, ...), except ``assigned_users``.
+    """
+
+    def __init__(self, *, options_mapping: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(options_mapping=options_mapping, **bridge_decides(kwargs))
+        if unmapped := [option for option in self.options if option not in self.options_mapping]:
+            raise ValueError(f"every option needs a task in options_mapping; missing: {unmapped}")
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        return keep_decision(super().execute_complete, context, event)
+
+
+class AirgateHITLOperator(HITLOperator):
+    """
+    Ask people for any choice among custom options (the buttons they see), with an optional form.
+
+    The task does not branch: the chosen options and the validated form input land in its XCom,
+    ``{chosen_options, params_input, responded_at, responded_by_user}``, for downstream tasks to act on.
+
+    :param kwargs: Everything ``HITLOperator`` takes (``subject``, ``options``, ``body``, ``params``,
+        ``multiple``, ``response_timeout``, ``defaults``, ``notifiers``, ...), except ``assigned_users``.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**bridge_decides(kwargs))

@@ -38,7 +38,7 @@ export default async function setup(project: TestProject) {
       cwd: repo,
       env: {
         ...process.env,
-        RECONCILE_INTERVAL_MS: '1000',
+        RECONCILE_INTERVAL_MS: process.env.RECONCILE_INTERVAL_MS ?? '1000',
         NOTIFY_INTERVAL_MS: '500',
         SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         AIRGATE_CHANNELS_FILE: resolve(repo, 'test', 'support', 'channels.yaml'),

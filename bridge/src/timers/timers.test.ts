@@ -168,6 +168,21 @@ const REMINDERS = policy(`    reminders: { every: 30m }`);
     expect(await audit('approval.escalated')).toMatchObject([{ step: 'deadline', added: ['carol'] }]);
   });
 
+  it('tells the requester about a decision whose event was lost, once, after the listener had its chance', async () => {
+    const b = bridge(REMINDERS);
+    const { id } = await b.service.register(approvalRequest, 'test');
+    await b.settle();
+    // Decided behind the bridge's back, as a crash after commit or a decision Airflow made would leave it.
+    await db.updateTable('approval').set({ state: 'rejected', decided_at: '2026-11-25T10:05:00.000Z' }).where('id', '=', id).execute();
+    await at(b, '2026-11-25T10:05:30Z');
+    expect(await messages('decided', id)).toEqual([]);
+    await at(b, '2026-11-25T10:06:01Z');
+    expect((await messages('decided', id)).map((m) => m.recipient)).toEqual(['requester']);
+    await at(b, '2026-11-25T10:30:00Z');
+    expect(await messages('decided', id)).toHaveLength(1);
+    expect(await messages('reminder', id)).toEqual([]);
+  });
+
   it('two bridges on one store fire each of 100 approvals reminders once', async () => {
     const one = bridge();
     const two = bridge();

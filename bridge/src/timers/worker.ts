@@ -9,7 +9,11 @@ import type { Notifier } from '../notifications/notifier.js';
 import { type Policy, type PolicySet, isRejecting, managerOf, nextReminderAt, selectPolicy } from '../policies/index.js';
 import type { Database, Db } from '../store/db.js';
 import { deadlineOption, escalationAdditions, planTimers, reminderTimer } from './plan.js';
-import { type TimerRow, addTimers, claimTimers, finishTimer } from './store.js';
+import { type TimerRow, addTimers, cancelTimers, claimTimers, finishTimer } from './store.js';
+
+// Left to the event listener first; then the sweep makes sure the requester hears, within a horizon.
+const DECIDED_GRACE_MS = 60_000;
+const DECIDED_HORIZON_MS = 7 * 86_400_000;
 
 const BATCH = 50;
 const RETRY_MS = 30_000;
@@ -87,6 +91,43 @@ export class TimerWorker extends PeriodicWorker {
     for (const { id } of missing) {
       const approval = await this.o.service.get(id);
       await this.schedule(approval);
+    }
+    await this.sweepDecided();
+  }
+
+  /**
+   * The requester's "decided" message is queued by the event listener right after the decision commits; a crash
+   * in between, or a decision Airflow made (closed by the reconcile loop, which announces nothing), leaves none.
+   * Decisions older than the listener needs and younger than a week without that message get it here.
+   */
+  private async sweepDecided() {
+    const now = this.now().getTime();
+    const unannounced = await this.o.db
+      .selectFrom('approval')
+      .select('id')
+      .where('state', 'in', ['approved', 'rejected', 'expired'])
+      .where('requester', 'is not', null)
+      .where('decided_at', '<=', new Date(now - DECIDED_GRACE_MS).toISOString())
+      .where('decided_at', '>=', new Date(now - DECIDED_HORIZON_MS).toISOString())
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('notification')
+              .select('notification.id')
+              .whereRef('notification.approval_id', '=', 'approval.id')
+              .where('notification.kind', '=', 'decided'),
+          ),
+        ),
+      )
+      .limit(100)
+      .execute();
+    for (const { id } of unannounced) {
+      const approval = await this.o.service.get(id);
+      await this.o.db.transaction().execute(async (tx) => {
+        await cancelTimers(tx, approval.id, []);
+        await this.o.notifier.notify(tx, approval, 'decided', [approval.requester!], this.now().toISOString());
+      });
+      this.o.onQueued?.();
     }
   }
 

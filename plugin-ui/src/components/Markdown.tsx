@@ -1,5 +1,6 @@
-import { Code, Heading, Link, List, Text } from '@chakra-ui/react';
+import { Code, Heading, Link, List, Table, Text } from '@chakra-ui/react';
 import ReactMarkdown, { type Components } from 'react-markdown';
+import remarkGfm from 'remark-gfm';
 
 // Chakra's reset strips the browser's styles from bare HTML, so each element is drawn with its
 // Chakra counterpart instead.
@@ -21,6 +22,17 @@ const components: Components = {
   ),
   p: ({ children }) => <Text mb="2">{children}</Text>,
   ul: ({ children }) => <List.Root ps="5">{children}</List.Root>,
+  // Tables are how DAGs attach review artifacts (row counts, diffs, metrics) to a request.
+  table: ({ children }) => (
+    <Table.Root size="sm" variant="outline" my="2">
+      {children}
+    </Table.Root>
+  ),
+  thead: ({ children }) => <Table.Header>{children}</Table.Header>,
+  tbody: ({ children }) => <Table.Body>{children}</Table.Body>,
+  tr: ({ children }) => <Table.Row>{children}</Table.Row>,
+  th: ({ children }) => <Table.ColumnHeader>{children}</Table.ColumnHeader>,
+  td: ({ children }) => <Table.Cell>{children}</Table.Cell>,
 };
 
 type Props = {
@@ -28,5 +40,7 @@ type Props = {
 };
 
 export const Markdown = ({ children }: Props) => (
-  <ReactMarkdown components={components}>{children}</ReactMarkdown>
+  <ReactMarkdown components={components} remarkPlugins={[remarkGfm]}>
+    {children}
+  </ReactMarkdown>
 );

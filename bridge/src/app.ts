@@ -5,13 +5,13 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { actionRoutes } from './actions/routes.js';
 import type { ActionService } from './actions/service.js';
-import { approvalRoutes, registrationHandler } from './approvals/routes.js';
+import { approvalRoutes, approvalStatusHandler, registrationHandler } from './approvals/routes.js';
 import type { ApprovalService } from './approvals/service.js';
 import { auditRoutes } from './audit/routes.js';
 import type { AuditTrail } from './audit/trail.js';
 import { docsRoutes } from './docs-page.js';
 import { requirePerson, requireServiceToken } from './http/auth.js';
-import { errorHandler, notFoundRoute } from './http/errors.js';
+import { ApiError, errorHandler, notFoundRoute } from './http/errors.js';
 import type { TokenVerifier } from './identity/tokens.js';
 import type { Metrics } from './metrics/registry.js';
 import { openApiDocument } from './openapi.js';
@@ -28,6 +28,8 @@ export interface AppDeps {
   verifyToken: TokenVerifier;
   /** What the Airflow side presents to register approvals. */
   serviceToken: string;
+  /** Where file signals are written (AIRGATE_SIGNALS_DIR); null refuses approvals that ask for one. */
+  signalsDir?: string | null;
   /** Readiness of each dependency, with details for operators. */
   readiness: () => Promise<{ ok: boolean; details: Record<string, unknown> }>;
   rateLimitPerMinute?: number;
@@ -48,7 +50,13 @@ export function createApp(deps: AppDeps) {
       serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
     }),
   );
-  const limiter = rateLimit({ windowMs: 60_000, limit: deps.rateLimitPerMinute ?? 1200, standardHeaders: 'draft-8', legacyHeaders: false });
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: deps.rateLimitPerMinute ?? 1200,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new ApiError(429, 'rate_limited', 'too many requests; try again in a minute')),
+  });
   // Before the JSON parser: webhook and Slack signatures are checked over the raw body.
   if (deps.channels) {
     app.use(['/a', '/hooks', '/channels'], limiter);
@@ -73,8 +81,11 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/docs', docsRoutes());
 
   const person = requirePerson(deps.verifyToken);
+  const service = requireServiceToken(deps.serviceToken);
+  // Airflow's workers and sensors call these with the service token: a burst from them is not abuse.
+  app.post('/api/v1/approvals', service, registrationHandler(deps.service, deps.signalsDir ?? null));
+  app.get('/api/v1/signals/approvals', service, approvalStatusHandler(deps.service));
   app.use('/api/v1', limiter);
-  app.post('/api/v1/approvals', requireServiceToken(deps.serviceToken), registrationHandler(deps.service));
   app.use('/api/v1/approvals', person, approvalRoutes(deps.service, deps.metrics));
   app.use('/api/v1/audit', person, auditRoutes(deps.trail));
   app.use('/api/v1/actions', person, actionRoutes(deps.actions));

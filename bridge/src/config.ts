@@ -15,7 +15,10 @@ const Config = z.object({
   HITL_SETTLE_MS: z.coerce.number().int().min(0).default(10_000),
   AIRGATE_SERVICE_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   AIRGATE_POLICIES_FILE: z.string().min(1).optional(),
+  /** Where approvals' file signals are written (a directory Airflow's workers read too). */
+  AIRGATE_SIGNALS_DIR: z.string().min(1).optional(),
   ACTION_CONFIRM_TTL_MS: z.coerce.number().int().min(5000).default(120_000),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
   POLICIES_POLL_MS: z.coerce.number().int().min(100).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });

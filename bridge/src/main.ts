@@ -73,7 +73,8 @@ async function main() {
   const airflow = new AirflowActions(config.AIRFLOW_URL, { username: config.AIRFLOW_USERNAME, password: config.AIRFLOW_PASSWORD });
   const verifyToken = airflowTokenVerifier(config.AIRFLOW_JWT_SECRET, config.AIRFLOW_JWT_AUDIENCE);
   const store = new SqlApprovalStore(db, trail);
-  const outbox = new OutboxWorker(db, airflow, trail, log, config.OUTBOX_INTERVAL_MS, undefined, config.HITL_SETTLE_MS);
+  const signalsDir = config.AIRGATE_SIGNALS_DIR ?? null;
+  const outbox = new OutboxWorker(db, airflow, trail, log, config.OUTBOX_INTERVAL_MS, undefined, config.HITL_SETTLE_MS, signalsDir);
   const metrics = createMetrics({
     pendingApprovals: async () =>
       Number((await db.selectFrom('approval').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending').executeTakeFirst())?.n ?? 0),
@@ -127,6 +128,8 @@ async function main() {
     verifyToken,
     channels,
     serviceToken: config.AIRGATE_SERVICE_TOKEN,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    signalsDir,
     readiness: async () => {
       const [storeOk, airflowOk, depth] = await Promise.all([
         db.selectFrom('approval').select('id').limit(1).execute().then(() => true, () => false),

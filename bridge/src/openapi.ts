@@ -6,6 +6,7 @@ import { ActionConfirmation, ActionRequest, ActionResult, ConfirmActionRequest }
 import { registerChannelPaths } from './channels/openapi.js';
 import { ErrorBody } from './http/errors.js';
 import { Stats, StatsQuery } from './stats/schemas.js';
+import { ApprovalSignal, ApprovalStatusQuery } from './approvals/signals.js';
 
 const json = (schema: z.ZodType, description: string) => ({
   description,
@@ -89,6 +90,19 @@ export function openApiDocument() {
     security,
     request: { query: StatsQuery },
     responses: { 200: json(Stats, 'The figures over the window'), ...errors(400, 401) },
+  });
+  const serviceToken = registry.registerComponent('securitySchemes', 'serviceToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: "The bridge's service token (AIRGATE_SERVICE_TOKEN), held by the Airflow side",
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/signals/approvals',
+    summary: "A sensor's read-only view of one task's approval: the latest try's state and decision",
+    security: [{ [serviceToken.name]: [] }],
+    request: { query: ApprovalStatusQuery },
+    responses: { 200: json(ApprovalSignal, 'The approval as signals publish it'), ...errors(400, 401, 404) },
   });
   registerChannelPaths(registry, security, json, errors);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { CHAT_HOST_PLACEHOLDER, channelSecrets, startChatInbox } from './chat.js';
 import { startMailbox } from './mailbox.js';
 
 export interface StackInfo {
@@ -11,6 +12,8 @@ export interface StackInfo {
   home: string;
   /** Where the suite's SMTP server keeps what the bridge mailed. */
   mailDir: string;
+  /** Where the suite's stand-in for Teams keeps the cards the bridge posted. */
+  chatDir: string;
   outputDir: string;
 }
 
@@ -31,6 +34,16 @@ export default async function setup(project: TestProject) {
   const smtpPort = Number(process.env.AIRGATE_TEST_SMTP_PORT ?? Number(airflowPort) + 25);
   const mailDir = resolve(home, 'mail');
   const stopMailbox = await startMailbox(mailDir, smtpPort);
+  const chatPort = Number(airflowPort) + 26;
+  const chatDir = resolve(home, 'chat');
+  const stopChat = await startChatInbox(chatDir, chatPort);
+  // The channels file names Teams URLs on a placeholder host; this stack's copy points them at its chat inbox.
+  const channelsFile = resolve(home, 'channels.yaml');
+  mkdirSync(home, { recursive: true });
+  writeFileSync(
+    channelsFile,
+    readFileSync(resolve(repo, 'test', 'support', 'channels.yaml'), 'utf8').replaceAll(CHAT_HOST_PLACEHOLDER, `http://127.0.0.1:${chatPort}`),
+  );
   const child = spawn(
     resolve(repo, '.venv', 'bin', 'python'),
     ['-m', 'airgate.devstack', 'up', '--home', home, '--airflow-port', airflowPort, '--bridge-port', bridgePort],
@@ -41,7 +54,8 @@ export default async function setup(project: TestProject) {
         RECONCILE_INTERVAL_MS: process.env.RECONCILE_INTERVAL_MS ?? '1000',
         NOTIFY_INTERVAL_MS: '500',
         SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-        AIRGATE_CHANNELS_FILE: resolve(repo, 'test', 'support', 'channels.yaml'),
+        AIRGATE_CHANNELS_FILE: channelsFile,
+        ...channelSecrets,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -54,12 +68,14 @@ export default async function setup(project: TestProject) {
     passwords: JSON.parse(readFileSync(resolve(home, 'passwords.json'), 'utf8')) as Record<string, string>,
     home,
     mailDir,
+    chatDir,
     outputDir: resolve(repo, 'test-output'),
   });
   return async () => {
     child.kill('SIGTERM');
     await new Promise((done) => child.once('exit', done));
     await stopMailbox();
+    await stopChat();
   };
 }
 

@@ -8,6 +8,7 @@ from airgate.operators import (
     AirgateBranchOperator,
     AirgateHITLOperator,
 )
+from airgate.records import DecisionRecord, decision_record, decision_record_of
 
 __all__ = [
     "REQUESTED_AT_KEY",
@@ -15,8 +16,11 @@ __all__ = [
     "AirgateApprovalOperator",
     "AirgateBranchOperator",
     "AirgateHITLOperator",
+    "DecisionRecord",
     "GatePassage",
     "RollbackStatus",
+    "decision_record",
+    "decision_record_of",
     "gate_passage",
     "rollback_status",
 ]

@@ -28,6 +28,9 @@ PEOPLE = {"admin": "admin", "alice": "user", "bob": "user", "carol": "user"}
 # The bridge's service account: the only assigned user of airgate HITL tasks.
 SERVICE_ACCOUNT = "airgate"
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
+# DAGs airgate itself ships (the approval signal DAG), a bundle of their own beside the reference DAGs.
+AIRGATE_DAGS = Path(__file__).resolve().parent / "dags"
 MAX_RESTARTS = 5
 
 
@@ -57,6 +60,15 @@ class Stack:
     def logs(self) -> Path:
         return self.home / "logs"
 
+    @property
+    def bridge_db(self) -> Path:
+        return self.home / "bridge.sqlite"
+
+    @property
+    def signals_dir(self) -> Path:
+        """Where the bridge writes approvals' file signals and Airflow's sensors read them."""
+        return self.home / "signals"
+
     def secrets(self) -> dict[str, str]:
         return _load_or_create(
             self.home / "secrets.json",
@@ -83,7 +95,8 @@ class Stack:
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": "8",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{users},{SERVICE_ACCOUNT}:user",
+            # op, not user: publishing an approval's asset event (a signal) needs asset write access.
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{users},{SERVICE_ACCOUNT}:op",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
             # Quorums mean nothing if every admin may answer any HITL task.
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
@@ -100,6 +113,17 @@ class Stack:
             "AIRFLOW_CONN_AIRGATE_BRIDGE": json.dumps(
                 {"conn_type": "http", "host": self.bridge_url, "password": keys["bridge_service_token"]}
             ),
+            "AIRFLOW_CONN_AIRGATE_SIGNALS": json.dumps(
+                {"conn_type": "fs", "extra": {"path": str(self.signals_dir)}}
+            ),
+            # The bridge's SQLite store, which SQL sensors read through its approval_status view.
+            "AIRFLOW_CONN_AIRGATE_STORE": json.dumps({"conn_type": "sqlite", "host": str(self.bridge_db)}),
+            "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(
+                [
+                    {"name": "dags-folder", "classpath": LOCAL_BUNDLE, "kwargs": {}},
+                    {"name": "airgate", "classpath": LOCAL_BUNDLE, "kwargs": {"path": str(AIRGATE_DAGS)}},
+                ]
+            ),
         }
         return {**os.environ, **settings}
 
@@ -114,7 +138,8 @@ class Stack:
             "AIRGATE_SERVICE_TOKEN": keys["bridge_service_token"],
             "AIRGATE_POLICIES_FILE": str(REPO_ROOT / "dags" / "policies.yaml"),
             "AIRGATE_PUBLIC_URL": self.bridge_url,
-            "AIRGATE_DB_FILE": str(self.home / "bridge.sqlite"),
+            "AIRGATE_DB_FILE": str(self.bridge_db),
+            "AIRGATE_SIGNALS_DIR": str(self.signals_dir),
             "RECONCILE_INTERVAL_MS": os.environ.get("RECONCILE_INTERVAL_MS", "1000"),
         }
         return {**os.environ, **settings}
@@ -217,7 +242,7 @@ def wait_for_airflow(stack: Stack, timeout: float) -> None:
     token = _http_json(f"{stack.airflow_url}/auth/token", {"username": "admin", "password": password})[
         "access_token"
     ]
-    wanted = expected_dag_ids(stack.dags_folder)
+    wanted = expected_dag_ids(stack.dags_folder) | expected_dag_ids(AIRGATE_DAGS)
 
     def parsed() -> bool:
         errors = _http_json(f"{stack.airflow_url}/api/v2/importErrors", token=token)

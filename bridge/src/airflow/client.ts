@@ -7,6 +7,7 @@ export type HitlAnswer = components['schemas']['UpdateHITLDetailPayload'];
 export type DagRun = components['schemas']['DAGRunResponse'];
 export type Dag = components['schemas']['DAGResponse'];
 export type Asset = components['schemas']['AssetResponse'];
+type AssetCollection = components['schemas']['AssetCollectionResponse'];
 type TaskInstanceCollection = components['schemas']['TaskInstanceCollectionResponse'];
 type PatchTaskInstance = components['schemas']['PatchTaskInstanceBody'];
 type ClearTaskInstances = components['schemas']['ClearTaskInstancesBody'];
@@ -105,8 +106,19 @@ export class AirflowClient {
 
 /** Task-instance and run operations, with the dry runs that tell a person what confirming will do. */
 export class AirflowActions extends AirflowClient {
-  async triggerRun(dagId: string, conf: Record<string, unknown>, note: string): Promise<DagRun> {
-    const res = await this.http.post<DagRun>(`/api/v2/dags/${seg(dagId)}/dagRuns`, { logical_date: null, conf, note });
+  /** Triggers a run; `runId` and `logicalDate` pin it (Airflow answers 409 when either is taken). */
+  async triggerRun(
+    dagId: string,
+    conf: Record<string, unknown>,
+    note: string,
+    pinned: { runId?: string; logicalDate?: string } = {},
+  ): Promise<DagRun> {
+    const res = await this.http.post<DagRun>(`/api/v2/dags/${seg(dagId)}/dagRuns`, {
+      logical_date: pinned.logicalDate ?? null,
+      conf,
+      note,
+      ...(pinned.runId ? { dag_run_id: pinned.runId } : {}),
+    });
     return res.data;
   }
 
@@ -136,6 +148,12 @@ export class AirflowActions extends AirflowClient {
 
   async getAsset(assetId: number): Promise<Asset> {
     return (await this.http.get<Asset>(`/api/v2/assets/${assetId}`)).data;
+  }
+
+  /** The asset with exactly this URI, if Airflow knows it (uri_pattern is a substring match). */
+  async findAssetByUri(uri: string): Promise<Asset | undefined> {
+    const res = await this.http.get<AssetCollection>('/api/v2/assets', { params: { uri_pattern: uri, limit: 100 } });
+    return res.data.assets.find((a) => a.uri === uri);
   }
 
   async createAssetEvent(assetId: number, extra: Record<string, unknown>): Promise<{ id: number }> {

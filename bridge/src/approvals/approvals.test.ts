@@ -269,6 +269,20 @@ describe.each(databases)('approvals API on $name', (database) => {
     expect(bad.body.error.field).toBe('options');
   });
 
+  it("limits a person's requests per minute with the contract's 429, but never Airflow's registrations", async () => {
+    const limited = buildBridge(db, undefined, undefined, null, 3);
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await request(limited.app).get('/api/v1/approvals').set('Authorization', `Bearer ${alice}`)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const refused = await request(limited.app).get('/api/v1/approvals').set('Authorization', `Bearer ${alice}`);
+    expect(refused.body.error.code).toBe('rate_limited');
+    const body = { dag_id: 'dag_b', run_id: 'r', task_id: 't', try_number: 1, subject: 'S', options: ['Approve'] };
+    for (let i = 0; i < 5; i++) {
+      const res = await request(limited.app).post('/api/v1/approvals').set('Authorization', `Bearer ${SERVICE_TOKEN}`).send({ ...body, run_id: `r${i}` });
+      expect(res.status).toBe(201);
+    }
+  });
+
   it('serves its OpenAPI document, a browsable page, metrics and health', async () => {
     const doc = await request(bridge.app).get('/api/v1/openapi.json');
     expect(doc.body.paths['/api/v1/approvals/{id}/votes'].post).toBeDefined();

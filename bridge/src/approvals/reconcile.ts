@@ -53,7 +53,8 @@ export class Reconciler {
     }
     for (let cursor: string | undefined; ; ) {
       const page = await this.store.list({ state: 'pending', limit: 200, cursor });
-      for (const approval of page.items.filter((a) => !live.has(a.id))) await this.closeIfResolved(approval);
+      // An external approval has no HITL request to find: only people or its deadline close it.
+      for (const approval of page.items.filter((a) => !live.has(a.id) && !a.external)) await this.closeIfResolved(approval);
       if (!page.next_cursor) break;
       cursor = page.next_cursor;
     }

@@ -1,4 +1,5 @@
 import { z } from '../zod.js';
+import { Signal } from './signals.js';
 
 export const approvalStates = ['pending', 'approved', 'rejected', 'expired', 'cancelled'] as const;
 export const ApprovalState = z.enum(approvalStates).openapi('ApprovalState');
@@ -58,6 +59,7 @@ export const Approval = z
     decided_at: z.iso.datetime().nullable(),
     outcome: Outcome.nullable(),
     progress: Progress.nullable().openapi({ description: "The open level's tally under the policies in force now" }),
+    external: z.boolean().openapi({ description: 'True when a sensor waits for the decision instead of a HITL task' }),
   })
   .openapi('Approval');
 export type Approval = z.infer<typeof Approval>;
@@ -81,6 +83,8 @@ export const ApprovalRegistration = z
     requester: z.string().nullable().default(null),
     tags: z.array(z.string()).default([]),
     values: z.record(z.string(), z.unknown()).default({}),
+    external: z.boolean().default(false).openapi({ description: 'No HITL task waits: the bridge answers nothing in Airflow, it publishes the signals' }),
+    signals: z.array(Signal).max(10).default([]),
   })
   .strict()
   .openapi('ApprovalRegistration');

@@ -15,6 +15,7 @@ import {
   selectPolicy,
 } from '../policies/index.js';
 import { hitlFormProblem } from './hitl-form.js';
+import { signalEffects } from './signals.js';
 import type { ApprovalListQuery, ApprovalState, Outcome, Progress, VoteRequest } from './schemas.js';
 import { type ApprovalRequest, type ApprovalStore, type LockedApproval, type StoredApproval, type TaskTryKey, encodeCursor } from './store.js';
 
@@ -112,6 +113,10 @@ export class ApprovalService {
 
   findByTaskTry(key: TaskTryKey): Promise<StoredApproval | undefined> {
     return this.store.findByTaskTry(key);
+  }
+
+  findLatest(key: Omit<TaskTryKey, 'try_number'>): Promise<StoredApproval | undefined> {
+    return this.store.findLatest(key);
   }
 
   async get(id: string): Promise<StoredApproval> {
@@ -283,21 +288,28 @@ export class ApprovalService {
     const params_input = rejecting ? {} : completeParams(approval.params, input.params_input ?? {});
     const outcome: Outcome = { option: input.option, params_input };
     await locked.update({ ...base, final: { state, outcome, at } });
-    const decided = { ...approval, ...base, state, votes: votes.map((v) => ({ ...v, reason: v.reason ?? null })) };
-    await locked.addEffects(
-      [
-        {
-          ...effect('answer_hitl', { key: taskKey(approval), chosen_options: [input.option], params_input }),
-          not_before: new Date(Date.parse(approval.created_at) + this.hitlSettleMs).toISOString(),
-        },
-        effect('task_note', { key: taskKey(approval), note: decisionNote(state, decided, set.version) }),
-      ],
-      at,
-    );
+    const decided = { ...approval, ...base, state, outcome, decided_at: at, votes: votes.map((v) => ({ ...v, reason: v.reason ?? null })) };
+    const hitl = [
+      {
+        ...effect('answer_hitl', { key: taskKey(approval), chosen_options: [input.option], params_input }),
+        not_before: new Date(Date.parse(approval.created_at) + this.hitlSettleMs).toISOString(),
+      },
+      effect('task_note', { key: taskKey(approval), note: decisionNote(state, decided, set.version) }),
+    ];
+    // An external approval has no HITL task: its decision reaches Airflow only through its signals.
+    await locked.addEffects([...(approval.external ? [] : hitl), ...signalEffects(decided)], at);
     await locked.audit({
       actor: 'system',
       action: 'approval.decided',
-      details: { state, option: input.option, deciding_vote: person.user, policy: policy.name, policy_version: set.version, tally },
+      details: {
+        state,
+        option: input.option,
+        deciding_vote: person.user,
+        policy: policy.name,
+        policy_version: set.version,
+        tally,
+        ...signalsAudit(approval),
+      },
     });
     return 'decided';
   }
@@ -333,21 +345,24 @@ export class ApprovalService {
       if (approval.state !== 'pending') return false;
       const final: Outcome | null = outcome.kind === 'answer' ? { option: outcome.option, params_input: completeParams(approval.params, {}) } : null;
       await locked.update({ final: { state: 'expired', outcome: final, at } });
-      const expired = { ...approval, state: 'expired' as const };
+      const expired = { ...approval, state: 'expired' as const, outcome: final, decided_at: at };
       const note = `${decisionNote('expired', expired, set.version)}\ndeadline: ${final ? `answered ${final.option}` : 'task failed'}`;
-      await locked.addEffects(
-        [
-          final
-            ? {
-                ...effect('answer_hitl', { key: taskKey(approval), chosen_options: [final.option], params_input: final.params_input }),
-                not_before: new Date(Date.parse(approval.created_at) + this.hitlSettleMs).toISOString(),
-              }
-            : effect('fail_task', { key: taskKey(approval) }),
-          effect('task_note', { key: taskKey(approval), note }),
-        ],
+      const hitl = [
+        final
+          ? {
+              ...effect('answer_hitl', { key: taskKey(approval), chosen_options: [final.option], params_input: final.params_input }),
+              not_before: new Date(Date.parse(approval.created_at) + this.hitlSettleMs).toISOString(),
+            }
+          : effect('fail_task', { key: taskKey(approval) }),
+        effect('task_note', { key: taskKey(approval), note }),
+      ];
+      await locked.addEffects([...(approval.external ? [] : hitl), ...signalEffects(expired)], at);
+      await locked.audit({
+        actor: 'system',
+        action: 'approval.deadline',
+        details: { outcome, due_at: approval.due_at, policy: approval.policy, policy_version: set.version, ...signalsAudit(approval) },
         at,
-      );
-      await locked.audit({ actor: 'system', action: 'approval.deadline', details: { outcome, due_at: approval.due_at, policy: approval.policy, policy_version: set.version }, at });
+      });
       return true;
     });
     if (done) this.onEvent({ kind: 'decided', approval: await this.view(id) });
@@ -372,6 +387,11 @@ export class ApprovalService {
       .map((v) => ({ user: v.user, role: v.role, option: v.option, rejecting: isRejecting(v.option) }));
     return evaluateLevel(level, votes, { set, policy, requester: approval.requester });
   }
+}
+
+/** What a decision publishes, for its audit entry (each signal's delivery is audited by the outbox too). */
+function signalsAudit(approval: StoredApproval) {
+  return approval.signals.length ? { external: approval.external, signals: approval.signals.map((s) => s.kind) } : {};
 }
 
 function toRef(approver: string): ApproverRef {

@@ -3,6 +3,7 @@ import { PostgresAdapter, type Selectable, type Transaction } from 'kysely';
 import type { AuditTrail, NewAuditEntry } from '../audit/trail.js';
 import type { ApprovalTable, Database, Db, VoteTable } from '../store/db.js';
 import type { Approval, ApprovalListQuery, ApprovalState, Outcome } from './schemas.js';
+import type { Signal } from './signals.js';
 
 /** One try of one task instance: what an approval is unique on. */
 export interface TaskTryKey {
@@ -25,6 +26,9 @@ export interface ApprovalRequest extends TaskTryKey {
   tags: string[];
   /** What policy conditions see: the run's conf and the form's defaults. */
   values: Record<string, unknown>;
+  /** Whether a sensor waits instead of a HITL task (default false), and what to publish once decided. */
+  external?: boolean;
+  signals?: Signal[];
 }
 
 /** The request with the policy it was registered under. */
@@ -39,6 +43,7 @@ export interface StoredApproval extends Omit<Approval, 'progress'> {
   tags: string[];
   values: Record<string, unknown>;
   policy_version: string | null;
+  signals: Signal[];
 }
 
 export interface NewVote {
@@ -81,6 +86,8 @@ export interface ApprovalStore {
   register(request: ApprovalRegistrationRecord, channel: string): Promise<{ approval: StoredApproval; created: boolean }>;
   get(id: string): Promise<StoredApproval | undefined>;
   findByTaskTry(key: TaskTryKey): Promise<StoredApproval | undefined>;
+  /** The latest try's approval of one task instance. */
+  findLatest(key: Omit<TaskTryKey, 'try_number'>): Promise<StoredApproval | undefined>;
   list(query: ApprovalListQuery): Promise<{ items: StoredApproval[]; next_cursor: string | null }>;
   findVoteByIdempotencyKey(approvalId: string, user: string, key: string): Promise<boolean>;
   /**
@@ -127,6 +134,8 @@ function toApproval(row: Selectable<ApprovalTable>, votes: Selectable<VoteTable>
     due_at: row.due_at,
     decided_at: row.decided_at,
     outcome: row.outcome ? (JSON.parse(row.outcome) as Outcome) : null,
+    external: row.external === 1,
+    signals: JSON.parse(row.signals) as Signal[],
   };
 }
 
@@ -206,6 +215,8 @@ export class SqlApprovalStore implements ApprovalStore {
           requester: request.requester,
           tags: json(request.tags),
           request_values: json(request.values),
+          external: request.external ? 1 : 0,
+          signals: json(request.signals ?? []),
         })
         .onConflict((oc) => oc.columns(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number']).doNothing())
         .returning('id')
@@ -217,7 +228,15 @@ export class SqlApprovalStore implements ApprovalStore {
           action: 'approval.registered',
           channel,
           approval_id: row.id,
-          details: { ...key, subject: request.subject, requester: request.requester, policy: request.policy, policy_version: request.policy_version },
+          details: {
+            ...key,
+            subject: request.subject,
+            requester: request.requester,
+            policy: request.policy,
+            policy_version: request.policy_version,
+            ...(request.external ? { external: true } : {}),
+            ...(request.signals?.length ? { signals: request.signals } : {}),
+          },
         });
       }
       return { approval: (await loadApprovals(tx, [row]))[0]!, created: inserted !== undefined };
@@ -231,6 +250,20 @@ export class SqlApprovalStore implements ApprovalStore {
 
   async findByTaskTry(key: TaskTryKey) {
     const row = await selectTaskTry(this.db, key).executeTakeFirst();
+    return row ? (await loadApprovals(this.db, [row]))[0] : undefined;
+  }
+
+  async findLatest(key: Omit<TaskTryKey, 'try_number'>) {
+    const row = await this.db
+      .selectFrom('approval')
+      .selectAll()
+      .where('dag_id', '=', key.dag_id)
+      .where('run_id', '=', key.run_id)
+      .where('task_id', '=', key.task_id)
+      .where('map_index', '=', key.map_index)
+      .orderBy('try_number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return row ? (await loadApprovals(this.db, [row]))[0] : undefined;
   }
 

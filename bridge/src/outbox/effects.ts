@@ -1,5 +1,8 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { AirflowActions, type AirflowClient, statusOf } from '../airflow/client.js';
+import { signalFileParts } from '../approvals/signals.js';
 
 const Key = z.object({ dag_id: z.string(), run_id: z.string(), task_id: z.string(), map_index: z.number().int() });
 
@@ -13,6 +16,18 @@ export const effectPayloads = {
   task_note: z.object({ key: Key, note: z.string() }),
   /** A deadline whose policy says `fail`: the task fails instead of taking an answer. */
   fail_task: z.object({ key: Key }),
+  /** Signals of an approval decided outside HITL (see approvals/signals.ts): a run with the decision as conf, */
+  trigger_dag: z.object({
+    dag_id: z.string(),
+    run_id: z.string(),
+    logical_date: z.string(),
+    conf: z.record(z.string(), z.unknown()),
+    note: z.string(),
+  }),
+  /** a file under the signals directory, */
+  signal_file: z.object({ signal: z.looseObject({ dag_id: z.string(), run_id: z.string(), task_id: z.string() }) }),
+  /** an asset event with the decision in its extra. */
+  asset_event: z.object({ uri: z.string(), extra: z.record(z.string(), z.unknown()) }),
 };
 export type EffectKind = keyof typeof effectPayloads;
 export type EffectPayload<K extends EffectKind> = z.infer<(typeof effectPayloads)[K]>;
@@ -33,6 +48,8 @@ export interface EffectContext {
   waitingSeenAt: string | null;
   /** How long a task must have been seen waiting before it is answered. */
   hitlSettleMs: number;
+  /** Where file signals are written; null when the bridge has no signals directory. */
+  signalsDir: string | null;
 }
 
 const DONE: EffectOutcome = { done: true };
@@ -91,9 +108,47 @@ export async function applyEffect(airflow: AirflowClient, kind: string, raw: unk
     }
     case 'fail_task': {
       const p = effectPayloads.fail_task.parse(raw);
-      // Task-state changes live on the actions client; a bridge wired with the plain client cannot fail tasks.
-      if (!(airflow instanceof AirflowActions)) throw new PermanentEffectError('fail_task needs the outbox to run with AirflowActions');
-      await airflow.markTask(p.key, { new_state: 'failed', include_upstream: false, include_downstream: false, include_future: false, include_past: false }, false).catch((err: unknown) => {
+      await needActions(airflow, kind).markTask(p.key, { new_state: 'failed', include_upstream: false, include_downstream: false, include_future: false, include_past: false }, false).catch((err: unknown) => {
+        throw classify(err);
+      });
+      return DONE;
+    }
+    case 'trigger_dag': {
+      const p = effectPayloads.trigger_dag.parse(raw);
+      const actions = needActions(airflow, kind);
+      try {
+        await actions.triggerRun(p.dag_id, p.conf, p.note, { runId: p.run_id, logicalDate: p.logical_date });
+      } catch (err) {
+        if (statusOf(err) !== 409) throw classify(err);
+        // Our run exists (an earlier attempt whose reply was lost); any other conflict is another run at that date.
+        await actions.getDagRun(p.dag_id, p.run_id).catch((e: unknown) => {
+          throw statusOf(e) === 404 ? new PermanentEffectError(`another run of ${p.dag_id} holds logical date ${p.logical_date}`) : classify(e);
+        });
+      }
+      return DONE;
+    }
+    case 'signal_file': {
+      const p = effectPayloads.signal_file.parse(raw);
+      if (!ctx.signalsDir) throw new PermanentEffectError('no AIRGATE_SIGNALS_DIR: the bridge cannot write file signals');
+      const parts = signalFileParts(p.signal);
+      if (!parts) throw new PermanentEffectError('dag_id, run_id and task_id are not valid file names');
+      const path = join(ctx.signalsDir, ...parts);
+      await mkdir(dirname(path), { recursive: true });
+      // Written beside and renamed over: a sensor never sees half a file.
+      const partial = `${path}.${process.pid}.partial`;
+      await writeFile(partial, `${JSON.stringify(p.signal, null, 2)}\n`);
+      await rename(partial, path);
+      return DONE;
+    }
+    case 'asset_event': {
+      const p = effectPayloads.asset_event.parse(raw);
+      const actions = needActions(airflow, kind);
+      const asset = await actions.findAssetByUri(p.uri).catch((err: unknown) => {
+        throw classify(err);
+      });
+      if (!asset) throw new PermanentEffectError(`no asset with uri ${p.uri}; is the DAG that declares it parsed?`);
+      // At least once: a retry after a lost reply publishes a second event (consumers key on approval_id).
+      await actions.createAssetEvent(asset.id, p.extra).catch((err: unknown) => {
         throw classify(err);
       });
       return DONE;
@@ -101,6 +156,12 @@ export async function applyEffect(airflow: AirflowClient, kind: string, raw: unk
     default:
       throw new PermanentEffectError(`unknown effect kind ${kind}`);
   }
+}
+
+/** Runs, assets and task states live on the actions client; a bridge wired with the plain client cannot change them. */
+function needActions(airflow: AirflowClient, kind: string): AirflowActions {
+  if (!(airflow instanceof AirflowActions)) throw new PermanentEffectError(`${kind} needs the outbox to run with AirflowActions`);
+  return airflow;
 }
 
 function classify(err: unknown): unknown {

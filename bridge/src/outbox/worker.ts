@@ -27,6 +27,7 @@ export class OutboxWorker extends PeriodicWorker {
     intervalMs = 1000,
     private readonly now: () => Date = () => new Date(),
     private readonly hitlSettleMs = DEFAULT_HITL_SETTLE_MS,
+    private readonly signalsDir: string | null = null,
   ) {
     super(intervalMs, (err) => log.error({ err: String(err) }, 'outbox pass failed'));
     this.rowLocks = db.getExecutor().adapter instanceof PostgresAdapter;
@@ -72,6 +73,7 @@ export class OutboxWorker extends PeriodicWorker {
           now: this.now(),
           waitingSeenAt: row.waiting_seen_at,
           hitlSettleMs: this.hitlSettleMs,
+          signalsDir: this.signalsDir,
         });
         if (!outcome.done) {
           // Not a failure: Airflow is not ready for it yet.

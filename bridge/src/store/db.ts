@@ -31,6 +31,10 @@ export interface ApprovalTable {
   /** JSON object: the values policy conditions see (run conf and form defaults). */
   request_values: string;
   policy_version: string | null;
+  /** 1 when a sensor waits for the decision: there is no HITL task to answer. */
+  external: Generated<number>;
+  /** JSON array of signals to publish once decided (approvals/signals.ts). */
+  signals: Generated<string>;
 }
 
 export interface VoteTable {

@@ -1,4 +1,5 @@
 import { type CreateTableBuilder, type Kysely, type Migration, PostgresAdapter } from 'kysely';
+import type { Database } from './db.js';
 
 // SQLite makes `integer primary key` the rowid; PostgreSQL needs an identity column.
 function withSerialId<T extends string>(db: Kysely<unknown>, table: CreateTableBuilder<T, never>) {
@@ -187,6 +188,30 @@ export const migrations: Record<string, Migration> = {
         .addColumn('status', 'integer')
         .addColumn('response', 'text')
         .addPrimaryKeyConstraint('hook_delivery_pk', ['source', 'delivery_id'])
+        .execute();
+    },
+  },
+  '0014_external_approvals': {
+    async up(db: Kysely<unknown>) {
+      // Approvals a DAG waits for with a sensor (no HITL task to answer), and what to publish once decided.
+      await db.schema.alterTable('approval').addColumn('external', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('approval').addColumn('signals', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+      // A stable, read-only face of the store for SQL sensors: grant SELECT on it, not on the tables.
+      await db.schema
+        .createView('approval_status')
+        .as(
+          (db as Kysely<Database>)
+            .selectFrom('approval')
+            .select(['id', 'dag_id', 'run_id', 'task_id', 'map_index', 'try_number', 'state', 'policy', 'created_at', 'decided_at', 'outcome'])
+            .select((eb) =>
+              eb
+                .selectFrom('vote')
+                .select((v) => v.fn.countAll().as('n'))
+                .whereRef('vote.approval_id', '=', 'approval.id')
+                .where('vote.replaced', '=', 0)
+                .as('votes'),
+            ),
+        )
         .execute();
     },
   },

@@ -46,7 +46,13 @@ export const ANYONE_ELSE = `  - name: anyone-else
 `;
 
 /** The whole bridge but Airflow and the clock: real store, audit, service, routes, over `db`. */
-export function buildBridge(db: Db, policiesText = policiesWith(ANYONE_ELSE), now = () => new Date('2026-11-25T11:00:00Z')) {
+export function buildBridge(
+  db: Db,
+  policiesText = policiesWith(ANYONE_ELSE),
+  now = () => new Date('2026-11-25T11:00:00Z'),
+  signalsDir: string | null = null,
+  rateLimitPerMinute?: number,
+) {
   let set: PolicySet = parsePolicies(policiesText);
   const policies: PolicySource = { current: () => set };
   const trail = new AuditTrail(db);
@@ -73,6 +79,8 @@ export function buildBridge(db: Db, policiesText = policiesWith(ANYONE_ELSE), no
     stats: (days) => computeStats(db, days, now()),
     verifyToken: airflowTokenVerifier(JWT_SECRET, 'apache-airflow'),
     serviceToken: SERVICE_TOKEN,
+    rateLimitPerMinute,
+    signalsDir,
     readiness: async () => ({ ok: true, details: {} }),
   });
   return {

@@ -5,7 +5,7 @@ import { PermanentEffectError, applyEffect, effect } from '../outbox/effects.js'
 import { AIRFLOW, airflowServer, api } from '../testing/fake-airflow.js';
 
 const key = { dag_id: 'dag_a', run_id: 'manual__1', task_id: 'approve_load', map_index: -1 };
-const ctx = { now: new Date('2026-11-25T11:00:00Z'), waitingSeenAt: null, hitlSettleMs: 0 };
+const ctx = { now: new Date('2026-11-25T11:00:00Z'), waitingSeenAt: null, hitlSettleMs: 0, signalsDir: null };
 const credentials = { username: 'airgate', password: 'pw' };
 
 describe('fail_task effect (a deadline whose policy says fail)', () => {

@@ -583,6 +583,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/signals/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sensor's read-only view of one task's approval: the latest try's state and decision */
+        get: {
+            parameters: {
+                query: {
+                    dag_id: string;
+                    run_id: string;
+                    task_id: string;
+                    map_index?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The approval as signals publish it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApprovalSignal"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/outbox": {
         parameters: {
             query?: never;
@@ -918,6 +986,180 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/hooks/{source}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Another system votes for one of its users (HMAC-signed raw body, ±5 minutes, once per delivery id) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description Unix seconds */
+                    "X-Airgate-Timestamp": string;
+                    /** @description sha256=HMAC_SHA256(source secret, timestamp + '.' + raw body), hex */
+                    "X-Airgate-Signature": string;
+                    /** @description Sender-chosen id; a replay gets the first answer (X-Airgate-Replay: true) */
+                    "X-Airgate-Delivery": string;
+                };
+                path: {
+                    source: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["HookVote"];
+                };
+            };
+            responses: {
+                /** @description The approval after the vote */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Approval"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 403 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 409 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 422 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/channels/slack/interactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Slack's interactivity endpoint: buttons and the reason modal (v0 signing secret, ±5 minutes) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    "X-Slack-Request-Timestamp": string;
+                    "X-Slack-Signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/x-www-form-urlencoded": {
+                        /** @description Slack's interaction payload (JSON) */
+                        payload: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Handled (errors for the person are shown in Slack) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -954,6 +1196,8 @@ export interface components {
             decided_at: string | null;
             outcome: components["schemas"]["Outcome"];
             progress: components["schemas"]["Progress"];
+            /** @description True when a sensor waits for the decision instead of a HITL task */
+            external: boolean;
         };
         /** @enum {string} */
         ApprovalState: "pending" | "approved" | "rejected" | "expired" | "cancelled";
@@ -1132,6 +1376,32 @@ export interface components {
             failed_effects: number;
             window_days: number;
         };
+        ApprovalSignal: {
+            approval_id: string;
+            dag_id: string;
+            run_id: string;
+            task_id: string;
+            map_index: number;
+            try_number: number;
+            /** @enum {string} */
+            state: "pending" | "approved" | "rejected" | "expired" | "cancelled";
+            /** @description The chosen option; null while pending or when a deadline failed it */
+            option: string | null;
+            params_input: {
+                [key: string]: unknown;
+            };
+            policy: string | null;
+            /** Format: date-time */
+            decided_at: string | null;
+            deciders: {
+                user: string;
+                option: string;
+                reason: string | null;
+                channel: string;
+                /** Format: date-time */
+                at: string;
+            }[];
+        };
         OutboxList: {
             items: components["schemas"]["OutboxMessage"][];
             next_cursor: string | null;
@@ -1203,6 +1473,15 @@ export interface components {
             reason?: string;
         } & {
             [key: string]: string;
+        };
+        HookVote: {
+            approval_id: string;
+            user: string;
+            option: string;
+            reason?: string;
+            params_input?: {
+                [key: string]: unknown;
+            };
         };
     };
     responses: never;

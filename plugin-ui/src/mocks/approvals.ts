@@ -22,6 +22,7 @@ const pendingApproval = (fields: Partial<Approval>): Approval => ({
   decided_at: null,
   outcome: null,
   progress: { levels: 1, level_name: 'approver', needed: 1, approvals: 0, rejections: 0 },
+  external: false,
   ...fields,
 });
 

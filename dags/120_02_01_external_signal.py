@@ -1,0 +1,84 @@
+"""External signal sensor: the pipeline waits, with an ExternalTaskSensor, for a DAG run that carries the approval."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
+from airflow.sdk import dag, task
+
+from airgate.signals import SIGNAL_DAG_ID, SIGNAL_TASK_ID, RequestApprovalOperator, trigger_dag
+
+DOC = """
+# External signal sensor
+
+Some pipelines cannot hold a HITL task: the decision is made elsewhere and arrives as a **signal**. Here the
+signal is a DAG run. `request_approval` registers an *external* approval with the airgate bridge and names the
+signal it wants: "trigger `airgate_approval_signal` at my logical date". People decide in the Approvals UI
+(or any channel) under the bridge's policies; the bridge then triggers that DAG through its durable outbox
+(retried while Airflow is down, audited) with the decision as conf.
+
+## The sensor
+`wait_for_approval` is an `ExternalTaskSensor` on the `decision` task of `airgate_approval_signal`:
+- it matches the external run by **logical date** (this run's, or its `run_after` when triggered without one),
+  which is why the bridge pins the signal run to it;
+- `decision` succeeds on approval (the sensor succeeds, `deploy` runs) and is skipped on rejection
+  (`skipped_states` makes the sensor skip, and `deploy` with it);
+- `mode="reschedule"` and `poke_interval=10s`: between pokes the task frees its worker slot;
+- `timeout=2h` with `soft_fail=True`: nobody deciding in time skips the deployment instead of failing the run.
+
+## Approval via manual trigger
+The signal DAG is an ordinary DAG: an operator with Airflow rights can trigger `airgate_approval_signal` by
+hand (logical date = this run's, run id `airgate__<approval id>`, conf `{"airgate_approval": {"state":
+"approved", ...}}`). That bypasses the bridge's policies, so Airflow's audit log, not the bridge, records it.
+
+## Try it
+Trigger `120_02_01_external_signal` as alice; as bob approve *Deploy ...* in **Approvals**. Within seconds an
+`airgate_approval_signal` run appears, `wait_for_approval` succeeds and `deploy` reports who approved.
+Trigger again and reject: the sensor and `deploy` are skipped.
+"""
+
+
+@dag(
+    dag_id="120_02_01_external_signal",
+    schedule=None,
+    catchup=False,
+    doc_md=DOC,
+    tags=["reference", "core", "intermediate", "success"],
+)
+def external_signal() -> None:
+    request = RequestApprovalOperator(
+        task_id="request_approval",
+        subject="Deploy build {{ dag_run.run_id }}?",
+        body="The build passed its tests; approving triggers the signal this run waits for.",
+        signals=[trigger_dag()],
+    )
+
+    wait_for_approval = ExternalTaskSensor(
+        task_id="wait_for_approval",
+        external_dag_id=SIGNAL_DAG_ID,
+        external_task_id=SIGNAL_TASK_ID,
+        allowed_states=["success"],
+        skipped_states=["skipped"],
+        failed_states=["failed"],
+        mode="reschedule",
+        poke_interval=10,
+        timeout=timedelta(hours=2).total_seconds(),
+        soft_fail=True,
+    )
+
+    @task
+    def deploy(approval_id: str, **context: Any) -> str:
+        # The signal run's id is derived from the approval, so its decision is one XCom pull away.
+        decision = context["ti"].xcom_pull(
+            dag_id=SIGNAL_DAG_ID, run_id=f"airgate__{approval_id}", task_ids=SIGNAL_TASK_ID
+        )
+        approvers = ", ".join(d["user"] for d in decision["deciders"])
+        return f"deployed {context['run_id']} (approved by {approvers})"
+
+    wait_for_approval >> deploy(request.output)
+    request >> wait_for_approval
+
+
+external_signal()

@@ -1,0 +1,118 @@
+"""Database approval sensor: poll the approval record in the bridge's store through an Airflow connection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import PokeReturnValue, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from airgate import REQUESTED_AT_KEY
+from airgate.signals import RequestApprovalOperator, count_poke, query_store
+
+DOC = """
+# Database approval sensor
+
+When the approval lives in a database, the DAG can simply **poll the record**. `request_approval` registers an
+external approval with the airgate bridge (no signal needed: the record *is* the signal), and
+`wait_for_approval_record` polls the bridge's store through the Airflow connection `airgate_store`, reading
+the store's read-only view `approval_status` (one row per approval try: state, decided_at, outcome, number
+of votes). On PostgreSQL, grant a read-only role `SELECT` on that view alone.
+
+## The SQL sensor
+It has `SqlSensor`'s semantics: a query, a *failure* criterion checked first, then a *success* criterion,
+`mode="reschedule"` (no worker slot between pokes), `poke_interval=5s`, `timeout=1h`.
+This stack runs without `apache-airflow-providers-sqlite`, which `SqlSensor` needs for a SQLite connection's
+hook, so it is written as a `@task.sensor` running the same query through `airgate.signals.query_store`.
+
+## Conditions on the record
+- final states only (`state IN (...)` in the query), latest try of this task of this run;
+- **success**: approved *with at least `MIN_VOTES` counted votes* (a record changed by hand has none);
+- **failure**: rejected, expired (a policy deadline) or cancelled: the sensor skips, and `load` with it.
+
+## Polling metrics
+Each poke is counted in Airflow's metrics (`airgate.sensor.wait_for_approval_record.{pending,found,refused}`).
+`report_polling` (runs on every path) returns the wait from the request to the decision, the detection lag
+from the decision to the poke that saw it (at most about one poke interval).
+
+## Try it
+Trigger `120_02_03_db_approval` as alice; approve as bob in **Approvals**: within one poke `load` runs. Reject
+another run: the sensor is skipped, and `report_polling` still reports.
+"""
+
+POKE_SECONDS = 5
+MIN_VOTES = 1
+RECORD = """
+SELECT state, decided_at, votes, outcome FROM approval_status
+WHERE dag_id = :dag_id AND run_id = :run_id AND task_id = 'request_approval'
+  AND state IN ('approved', 'rejected', 'expired', 'cancelled')
+ORDER BY try_number DESC LIMIT 1
+"""
+
+
+def approved(record: tuple[Any, ...]) -> bool:
+    state, _decided_at, votes, _outcome = record
+    return bool(state == "approved" and votes >= MIN_VOTES)
+
+
+def refused(record: tuple[Any, ...]) -> bool:
+    return bool(record[0] != "approved")
+
+
+@dag(
+    dag_id="120_02_03_db_approval",
+    schedule=None,
+    catchup=False,
+    doc_md=DOC,
+    tags=["reference", "patterns", "intermediate", "success"],
+)
+def db_approval() -> None:
+    request = RequestApprovalOperator(
+        task_id="request_approval",
+        subject="Load the customer table for {{ dag_run.run_id }}?",
+        body="The sensor polls this approval's record in the bridge's store.",
+    )
+
+    @task.sensor(poke_interval=POKE_SECONDS, timeout=timedelta(hours=1).total_seconds(), mode="reschedule")
+    def wait_for_approval_record(**context: Any) -> PokeReturnValue:
+        rows = query_store(RECORD, {"dag_id": context["dag"].dag_id, "run_id": context["run_id"]})
+        if rows and refused(rows[0]):
+            count_poke("wait_for_approval_record", "refused")
+            raise AirflowSkipException(f"the approval is {rows[0][0]}")
+        if not rows or not approved(rows[0]):
+            count_poke("wait_for_approval_record", "pending")
+            return PokeReturnValue(is_done=False)
+        count_poke("wait_for_approval_record", "found")
+        state, decided_at, votes, _outcome = rows[0]
+        detected_at = datetime.now(UTC).isoformat()
+        return PokeReturnValue(
+            is_done=True,
+            xcom_value={"state": state, "decided_at": decided_at, "votes": votes, "detected_at": detected_at},
+        )
+
+    @task
+    def load(record: dict[str, Any]) -> str:
+        return f"loaded; approved at {record['decided_at']}"
+
+    @task(trigger_rule="all_done")
+    def report_polling(**context: Any) -> dict[str, Any]:
+        ti = context["ti"]
+        record = ti.xcom_pull(task_ids="wait_for_approval_record")
+        requested = ti.xcom_pull(task_ids="request_approval", key=REQUESTED_AT_KEY)
+        if not record:
+            return {"outcome": "not_approved"}
+        decided = datetime.fromisoformat(record["decided_at"])
+        return {
+            "outcome": "approved",
+            "waited_seconds": (decided - datetime.fromisoformat(requested)).total_seconds(),
+            "detection_lag_seconds": (
+                datetime.fromisoformat(record["detected_at"]) - decided
+            ).total_seconds(),
+        }
+
+    record = wait_for_approval_record()
+    request >> record >> load(record) >> report_polling()
+
+
+db_approval()

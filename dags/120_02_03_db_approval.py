@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import PokeReturnValue, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk import dag, task
 
 from airgate import REQUESTED_AT_KEY
-from airgate.signals import RequestApprovalOperator, count_poke, query_store
+from airgate.signals import ApprovalRecordSensor, RequestApprovalOperator, query_store
 
 DOC = """
 # Database approval sensor
@@ -21,10 +20,10 @@ the store's read-only view `approval_status` (one row per approval try: state, d
 of votes). On PostgreSQL, grant a read-only role `SELECT` on that view alone.
 
 ## The SQL sensor
-It has `SqlSensor`'s semantics: a query, a *failure* criterion checked first, then a *success* criterion,
-`mode="reschedule"` (no worker slot between pokes), `poke_interval=5s`, `timeout=1h`.
-This stack runs without `apache-airflow-providers-sqlite`, which `SqlSensor` needs for a SQLite connection's
-hook, so it is written as a `@task.sensor` running the same query through `airgate.signals.query_store`.
+`airgate.signals.ApprovalRecordSensor` is Airflow's `SqlSensor` (common-sql provider, with the sqlite
+provider's hook for the default store): a query, a *failure* criterion checked first, then a *success*
+criterion, `mode="reschedule"` (no worker slot between pokes), `poke_interval=5s`, `timeout=1h`; a refusal
+or the timeout skips it (`soft_fail`). `read_record` then reads the row once more for the tasks after it.
 
 ## Conditions on the record
 - final states only (`state IN (...)` in the query), latest try of this task of this run;
@@ -74,22 +73,24 @@ def db_approval() -> None:
         body="The sensor polls this approval's record in the bridge's store.",
     )
 
-    @task.sensor(poke_interval=POKE_SECONDS, timeout=timedelta(hours=1).total_seconds(), mode="reschedule")
-    def wait_for_approval_record(**context: Any) -> PokeReturnValue:
-        rows = query_store(RECORD, {"dag_id": context["dag"].dag_id, "run_id": context["run_id"]})
-        if rows and refused(rows[0]):
-            count_poke("wait_for_approval_record", "refused")
-            raise AirflowSkipException(f"the approval is {rows[0][0]}")
-        if not rows or not approved(rows[0]):
-            count_poke("wait_for_approval_record", "pending")
-            return PokeReturnValue(is_done=False)
-        count_poke("wait_for_approval_record", "found")
-        state, decided_at, votes, _outcome = rows[0]
+    wait = ApprovalRecordSensor(
+        task_id="wait_for_approval_record",
+        sql=RECORD,
+        parameters={"dag_id": "{{ dag.dag_id }}", "run_id": "{{ run_id }}"},
+        success=approved,
+        failure=refused,
+        poke_interval=POKE_SECONDS,
+        timeout=timedelta(hours=1).total_seconds(),
+        mode="reschedule",
+    )
+
+    @task
+    def read_record(**context: Any) -> dict[str, Any]:
+        state, decided_at, votes, _outcome = query_store(
+            RECORD, {"dag_id": context["dag"].dag_id, "run_id": context["run_id"]}
+        )[0]
         detected_at = datetime.now(UTC).isoformat()
-        return PokeReturnValue(
-            is_done=True,
-            xcom_value={"state": state, "decided_at": decided_at, "votes": votes, "detected_at": detected_at},
-        )
+        return {"state": state, "decided_at": decided_at, "votes": votes, "detected_at": detected_at}
 
     @task
     def load(record: dict[str, Any]) -> str:
@@ -98,7 +99,7 @@ def db_approval() -> None:
     @task(trigger_rule="all_done")
     def report_polling(**context: Any) -> dict[str, Any]:
         ti = context["ti"]
-        record = ti.xcom_pull(task_ids="wait_for_approval_record")
+        record = ti.xcom_pull(task_ids="read_record")
         requested = ti.xcom_pull(task_ids="request_approval", key=REQUESTED_AT_KEY)
         if not record:
             return {"outcome": "not_approved"}
@@ -111,8 +112,9 @@ def db_approval() -> None:
             ).total_seconds(),
         }
 
-    record = wait_for_approval_record()
-    request >> record >> load(record) >> report_polling()
+    record = read_record()
+    request >> wait >> record
+    load(record) >> report_polling()
 
 
 db_approval()

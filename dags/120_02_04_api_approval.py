@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import PokeReturnValue, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk import dag, task
 
-from airgate.signals import ApprovalSignal, RequestApprovalOperator, approval_status
+from airgate.signals import ApprovalStatusSensor, RequestApprovalOperator, approval_status
 
 DOC = """
 # API-based approval sensor
@@ -24,9 +23,10 @@ The call carries `Authorization: Bearer <service token>`, the password of the Ai
 secrets backend), never in DAG code. The endpoint is read-only and answers only that token, not people's.
 
 ## The HTTP sensor
-It has `HttpSensor`'s semantics (endpoint, auth, a `response_check` on the parsed JSON; `404` means "not
-there yet"), with `mode="reschedule"`, `poke_interval=5s`, `timeout=1h`. This stack runs without
-`apache-airflow-providers-http`, so it is a `@task.sensor` calling `airgate.signals.approval_status`.
+`airgate.signals.ApprovalStatusSensor` is Airflow's `HttpSensor` (http provider): the endpoint with the
+run's ids as query parameters, the bearer header rendered from the connection, and a `response_check` on
+the parsed JSON (`404` means "not registered yet"); `mode="reschedule"`, `poke_interval=5s`, `timeout=1h`;
+a refusal or the timeout skips it (`soft_fail`).
 
 ## Parsing the response
 The answer is the approval's signal: `state` (pending, approved, rejected, expired, cancelled), the chosen
@@ -53,17 +53,19 @@ def api_approval() -> None:
         body="The sensor polls the bridge's approval API for this decision.",
     )
 
-    @task.sensor(poke_interval=5, timeout=timedelta(hours=1).total_seconds(), mode="reschedule")
-    def poll_approval_api(**context: Any) -> PokeReturnValue:
-        status = approval_status(context["dag"].dag_id, context["run_id"], "request_approval")
-        if status is None or status["state"] == "pending":
-            return PokeReturnValue(is_done=False)
-        if status["state"] != "approved":
-            raise AirflowSkipException(f"the approval is {status['state']}")
-        return PokeReturnValue(is_done=True, xcom_value=status)
+    poll = ApprovalStatusSensor(
+        task_id="poll_approval_api",
+        request_task_id="request_approval",
+        poke_interval=5,
+        timeout=timedelta(hours=1).total_seconds(),
+        mode="reschedule",
+    )
 
     @task
-    def parse_approval(status: ApprovalSignal) -> dict[str, Any]:
+    def parse_approval(**context: Any) -> dict[str, Any]:
+        status = approval_status(context["dag"].dag_id, context["run_id"], "request_approval")
+        if status is None:
+            raise ValueError("the bridge no longer knows this approval")
         decider = status["deciders"][-1]
         return {
             "approval_id": status["approval_id"],
@@ -77,9 +79,9 @@ def api_approval() -> None:
     def publish(approval: dict[str, Any]) -> str:
         return f"published; approved by {approval['approved_by']} via {approval['channel']}"
 
-    status = poll_approval_api()
-    request >> status
-    publish(parse_approval(status))
+    approval = parse_approval()
+    request >> poll >> approval
+    publish(approval)
 
 
 api_approval()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
 import urllib.error
 from datetime import UTC, datetime
@@ -123,25 +124,16 @@ def test_a_file_signal_is_read_and_cleaned_up_with_its_run_folder(tmp_path):
     assert signal_file("request_approval") == "{{ dag.dag_id }}/{{ run_id }}/request_approval.json"
 
 
-def test_the_store_is_read_only_and_sqlite_only(tmp_path):
+def test_the_store_is_read_through_the_connection_read_only(tmp_path, monkeypatch):
     store = tmp_path / "bridge.sqlite"
     with sqlite3.connect(store) as db:
         db.execute("create table approval_status (dag_id text, state text)")
         db.execute("insert into approval_status values ('d', 'approved')")
-    sqlite_conn = SimpleNamespace(conn_type="sqlite", host=str(store))
-    with mock.patch("airgate.signals.Connection.get", return_value=sqlite_conn):
-        assert query_store("select state from approval_status where dag_id = :d", {"d": "d"}) == [
-            ("approved",)
-        ]
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            query_store("delete from approval_status", {})
-    with (
-        mock.patch(
-            "airgate.signals.Connection.get", return_value=SimpleNamespace(conn_type="postgres", host="h")
-        ),
-        pytest.raises(ValueError, match="only sqlite"),
-    ):
-        query_store("select 1", {})
+    conn = {"conn_type": "sqlite", "host": str(store), "extra": {"mode": "ro"}}
+    monkeypatch.setenv("AIRFLOW_CONN_AIRGATE_STORE", json.dumps(conn))
+    assert query_store("select state from approval_status where dag_id = :d", {"d": "d"}) == [("approved",)]
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        query_store("delete from approval_status", {})
 
 
 def test_the_signal_dag_succeeds_on_approval_and_skips_otherwise():
@@ -154,3 +146,42 @@ def test_the_signal_dag_succeeds_on_approval_and_skips_otherwise():
         decision(
             dag_run=SimpleNamespace(conf={"airgate_approval": {"approval_id": "ap-2", "state": "rejected"}})
         )
+
+
+def test_the_status_sensor_waits_on_pending_and_skips_on_a_refusal():
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from airgate.signals import _approved_response
+
+    def answer(state):
+        return SimpleNamespace(json=lambda: {"state": state})
+
+    assert _approved_response(answer("approved")) is True
+    assert _approved_response(answer("pending")) is False
+    with pytest.raises(AirflowSkipException, match="rejected"):
+        _approved_response(answer("rejected"))
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [([("approved", 2)], True), ([("approved", 0)], False), ([], False), ([("expired", 0)], "skip")],
+)
+def test_the_record_sensor_succeeds_waits_or_skips(monkeypatch, rows, expected):
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from airgate.signals import ApprovalRecordSensor
+
+    sensor = ApprovalRecordSensor(
+        task_id="wait",
+        sql="select state, votes from approval_status",
+        success=lambda row: row[0] == "approved" and row[1] > 0,
+        failure=lambda row: row[0] != "approved",
+    )
+    monkeypatch.setattr(
+        sensor, "_get_hook", lambda: SimpleNamespace(get_records=lambda sql, parameters: rows)
+    )
+    if expected == "skip":
+        with pytest.raises(AirflowSkipException):
+            sensor.poke({})
+    else:
+        assert sensor.poke({}) is expected

@@ -131,14 +131,14 @@ describe.concurrent('reference DAGs of section 2: sensors for external approvals
       scenario(DAG, (run) => decide(run, 'Reject', 'wrong table')),
     ]);
     expect(approved.state).toBe('success');
-    expect(approved.tasks).toEqual({ request_approval: 'success', wait_for_approval_record: 'success', load: 'success', report_polling: 'success' });
+    expect(approved.tasks).toEqual({ request_approval: 'success', wait_for_approval_record: 'success', read_record: 'success', load: 'success', report_polling: 'success' });
     const polling = await xcom(DAG, approved.runId, 'report_polling');
     expect(polling).toMatchObject({ outcome: 'approved' });
     expect(polling.waited_seconds).toBeGreaterThan(0);
     expect(polling.detection_lag_seconds).toBeGreaterThanOrEqual(0);
     expect(polling.detection_lag_seconds).toBeLessThan(60);
 
-    expect(rejected.tasks).toEqual({ request_approval: 'success', wait_for_approval_record: 'skipped', load: 'skipped', report_polling: 'success' });
+    expect(rejected.tasks).toEqual({ request_approval: 'success', wait_for_approval_record: 'skipped', read_record: 'skipped', load: 'skipped', report_polling: 'success' });
     expect(await xcom(DAG, rejected.runId, 'report_polling')).toEqual({ outcome: 'not_approved' });
   });
 

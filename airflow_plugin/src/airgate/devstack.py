@@ -117,7 +117,10 @@ class Stack:
                 {"conn_type": "fs", "extra": {"path": str(self.signals_dir)}}
             ),
             # The bridge's SQLite store, which SQL sensors read through its approval_status view.
-            "AIRFLOW_CONN_AIRGATE_STORE": json.dumps({"conn_type": "sqlite", "host": str(self.bridge_db)}),
+            "AIRFLOW_CONN_AIRGATE_STORE": json.dumps(
+                # Read-only: sensors read the store, only the bridge writes it.
+                {"conn_type": "sqlite", "host": str(self.bridge_db), "extra": {"mode": "ro"}}
+            ),
             "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(
                 [
                     {"name": "dags-folder", "classpath": LOCAL_BUNDLE, "kwargs": {}},

@@ -11,24 +11,28 @@ Every signal carries the same metadata, :class:`ApprovalSignal`.
 from __future__ import annotations
 
 import json
-import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from airflow.providers.common.sql.sensors.sql import SqlSensor
+from airflow.providers.http.sensors.http import HttpSensor
 from airflow.providers.standard.hooks.filesystem import FSHook
 from airflow.sdk import Asset, BaseOperator, Connection
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 from airflow.sdk.observability.stats import Stats
 from airflow.sdk.timezone import utcnow
 
 from airgate.notifiers import BRIDGE_CONN_ID, REQUESTED_AT_KEY, request_values
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from airflow.sdk import Context
+    from requests import Response
 
 #: The DAG the bridge triggers for a ``trigger_dag`` signal (shipped in ``airgate/dags``); its ``decision``
 #: task succeeds on approval and is skipped otherwise, which is what an ExternalTaskSensor waits for.
@@ -206,22 +210,93 @@ def query_store(
     sql: str, parameters: Mapping[str, Any], conn_id: str = STORE_CONN_ID
 ) -> list[tuple[Any, ...]]:
     """
-    Run a read-only query on the bridge's store through the connection ``conn_id``.
-
-    With ``apache-airflow-providers-sqlite`` (or ``-postgres``) installed, ``SqlSensor`` runs the same query
-    through the connection's hook; without them, a SQLite store (the default) is opened here read-only.
-
-    :raises ValueError: for a connection that is not ``sqlite``.
+    Run a read-only query on the bridge's store through the connection ``conn_id``, with the same hook
+    :class:`ApprovalRecordSensor` polls with (``sqlite`` for the default store, ``postgres`` in production).
     """
-    conn = Connection.get(conn_id)
-    if conn.conn_type != "sqlite":
-        raise ValueError(
-            f"{conn_id}: only sqlite stores are read without a SQL provider (got {conn.conn_type})"
-        )
-    with closing(sqlite3.connect(f"file:{conn.host}?mode=ro", uri=True, timeout=10)) as db:
-        return db.execute(sql, dict(parameters)).fetchall()
+    rows: list[tuple[Any, ...]] = Connection.get(conn_id).get_hook().get_records(sql, dict(parameters))
+    return rows
 
 
 def count_poke(sensor: str, outcome: str) -> None:
     """Count one sensor poke in Airflow's metrics: ``airgate.sensor.<sensor>.<outcome>``."""
     Stats.incr(f"airgate.sensor.{sensor}.{outcome}")
+
+
+#: Final states other than approved: a sensor waiting for an approval gives up (and skips) on them.
+REFUSED_STATES = frozenset({"rejected", "expired", "cancelled"})
+
+
+class ApprovalRecordSensor(SqlSensor):
+    """
+    ``SqlSensor`` on the bridge's store: polls a query over the read-only ``approval_status`` view through an
+    Airflow connection, succeeds on an approved record and skips (with its downstream) on a refused one or
+    at the timeout, counting every poke in Airflow's metrics (``airgate.sensor.<task_id>.{pending,found,refused}``).
+
+    :param sql: Query whose first row is the record; ``success``/``failure`` get that whole row.
+    :param success: Whether the row approves (e.g. approved with enough counted votes).
+    :param failure: Whether the row refuses; checked first.
+    :param conn_id: Connection to the store (``sqlite`` for the default store, ``postgres`` in production).
+    """
+
+    def __init__(
+        self,
+        *,
+        sql: str,
+        success: Callable[[tuple[Any, ...]], bool],
+        failure: Callable[[tuple[Any, ...]], bool],
+        conn_id: str = STORE_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            conn_id=conn_id,
+            sql=sql,
+            success=success,
+            failure=failure,
+            selector=tuple,
+            soft_fail=True,
+            **kwargs,
+        )
+
+    def poke(self, context: Context) -> bool:
+        try:
+            done = bool(super().poke(context))
+        except AirflowException as refused:
+            # SqlSensor raises on its failure criterion; soft_fail only skips on timeouts, so skip here.
+            count_poke(self.task_id, "refused")
+            raise AirflowSkipException(str(refused)) from refused
+        count_poke(self.task_id, "found" if done else "pending")
+        return done
+
+
+def _approved_response(response: Response) -> bool:
+    state = response.json()["state"]
+    if state in REFUSED_STATES:
+        raise AirflowSkipException(f"the approval is {state}")
+    return bool(state == "approved")
+
+
+class ApprovalStatusSensor(HttpSensor):
+    """
+    ``HttpSensor`` on the bridge's status API (``GET /api/v1/signals/approvals``) for the approval that
+    ``request_task_id`` asked for in this run, authenticated with the service token of ``http_conn_id``.
+    Pending (or not registered yet: 404) pokes again; approved succeeds; a refusal skips (``soft_fail``).
+
+    :param request_task_id: The task that requested the approval (a :class:`RequestApprovalOperator`).
+    :param http_conn_id: HTTP connection to the bridge: host = its URL, password = its service token.
+    """
+
+    def __init__(self, *, request_task_id: str, http_conn_id: str = BRIDGE_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(
+            http_conn_id=http_conn_id,
+            method="GET",
+            endpoint="api/v1/signals/approvals",
+            request_params={
+                "dag_id": "{{ dag.dag_id }}",
+                "run_id": "{{ run_id }}",
+                "task_id": request_task_id,
+            },
+            headers={"Authorization": f"Bearer {{{{ conn['{http_conn_id}'].password }}}}"},
+            response_check=_approved_response,
+            soft_fail=True,
+            **kwargs,
+        )

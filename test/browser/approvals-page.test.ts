@@ -156,11 +156,7 @@ describe('The airgate screens inside the Airflow UI (Chromium)', () => {
     }
   });
 
-  it('clears a task through the run actions with the confirmation dialog, and Airflow shows it cleared', async (ctx) => {
-    const spec = await bridge('/api/v1/openapi.json');
-    if (!('/api/v1/actions' in (spec.body?.paths ?? {}))) {
-      ctx.skip();
-    }
+  it('clears a task through the run actions with the confirmation dialog, and Airflow shows it cleared', async () => {
     const alice = await tokenFor('alice');
     const runId = await triggerRun(BASICS, alice);
     await waitForApproval(runId, alice);

@@ -1,4 +1,4 @@
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
@@ -6,35 +6,48 @@ import { pinoHttp } from 'pino-http';
 import { actionRoutes } from './actions/routes.js';
 import type { ActionService } from './actions/service.js';
 import { approvalRoutes, approvalStatusHandler, registrationHandler } from './approvals/routes.js';
+import type { RegistrationVerifier } from './approvals/registration.js';
+import type { DeferredVotes } from './approvals/deferred/service.js';
 import type { ApprovalService } from './approvals/service.js';
 import { auditRoutes } from './audit/routes.js';
 import type { AuditTrail } from './audit/trail.js';
 import { docsRoutes } from './docs-page.js';
-import { requirePerson, requireServiceToken } from './http/auth.js';
+import { escalationStatusHandler } from './escalations/routes.js';
+import { personRateLimit, requirePerson, requireServiceToken } from './http/auth.js';
 import { ApiError, errorHandler, notFoundRoute } from './http/errors.js';
-import type { TokenVerifier } from './identity/tokens.js';
+import { undocumentedMethods } from './http/methods.js';
+import type { Readiness } from './http/readiness.js';
+import type { Authenticator } from './identity/dag-access.js';
+import { redactUrl } from './logging.js';
 import type { Metrics } from './metrics/registry.js';
 import { openApiDocument } from './openapi.js';
 import { statsRoutes } from './stats/routes.js';
 import type { Stats } from './stats/schemas.js';
+import type { Db } from './store/db.js';
 
 export interface AppDeps {
   log: Logger;
+  db: Db;
   service: ApprovalService;
+  /** Votes kept while Airflow cannot say whether their voter may decide. */
+  deferredVotes: DeferredVotes;
   actions: ActionService;
   trail: AuditTrail;
   metrics: Metrics;
-  stats: (days: number) => Promise<Stats>;
-  verifyToken: TokenVerifier;
+  stats: (days: number, readable: ReadonlySet<string>) => Promise<Stats>;
+  /** People's tokens: verified, and what Airflow lets each person read and decide. */
+  authenticate: Authenticator;
   /** What the Airflow side presents to register approvals. */
   serviceToken: string;
+  /** Checks each registration against Airflow before it is stored. */
+  registrations: RegistrationVerifier;
   /** Where file signals are written (AIRGATE_SIGNALS_DIR); null refuses approvals that ask for one. */
   signalsDir?: string | null;
   /** Readiness of each dependency, with details for operators. */
-  readiness: () => Promise<{ ok: boolean; details: Record<string, unknown> }>;
+  readiness: () => Promise<Readiness>;
   rateLimitPerMinute?: number;
   /** Channels' routes: signed public ones (links, hooks, Slack) and person-authenticated API ones. */
-  channels?: { publicRoutes(): Router; apiRoutes(): Router };
+  channels?: { publicRoutes(): Router; apiRoutes(person: RequestHandler[]): Router; mounted: { links: boolean; slack: boolean } };
 }
 
 /** Builds the HTTP app from its collaborators, so tests can wire a throwaway store and a fake Airflow. */
@@ -47,9 +60,10 @@ export function createApp(deps: AppDeps) {
     pinoHttp({
       logger: deps.log,
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-      serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
+      serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
     }),
   );
+  // The public channel routes have no person yet: per address there. People's routes are limited per person.
   const limiter = rateLimit({
     windowMs: 60_000,
     limit: deps.rateLimitPerMinute ?? 1200,
@@ -74,24 +88,25 @@ export function createApp(deps: AppDeps) {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  const openapi = openApiDocument();
+  const openapi = openApiDocument({ channels: deps.channels?.mounted ?? null });
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openapi);
   });
   app.use('/api/v1/docs', docsRoutes());
 
-  const person = requirePerson(deps.verifyToken);
+  const person = [requirePerson(deps.authenticate), personRateLimit(deps.rateLimitPerMinute ?? 1200)];
   const service = requireServiceToken(deps.serviceToken);
   // Airflow's workers and sensors call these with the service token: a burst from them is not abuse.
-  app.post('/api/v1/approvals', service, registrationHandler(deps.service, deps.signalsDir ?? null));
+  app.post('/api/v1/approvals', service, registrationHandler(deps.service, deps.signalsDir ?? null, deps.registrations));
   app.get('/api/v1/signals/approvals', service, approvalStatusHandler(deps.service));
-  app.use('/api/v1', limiter);
-  app.use('/api/v1/approvals', person, approvalRoutes(deps.service, deps.metrics));
+  app.get('/api/v1/signals/escalations', service, escalationStatusHandler(deps.service, deps.db));
+  app.use('/api/v1/approvals', person, approvalRoutes(deps.service, deps.metrics, deps.deferredVotes));
   app.use('/api/v1/audit', person, auditRoutes(deps.trail));
   app.use('/api/v1/actions', person, actionRoutes(deps.actions));
   app.use('/api/v1/stats', person, statsRoutes(deps.stats));
-  if (deps.channels) app.use('/api/v1', deps.channels.apiRoutes());
+  if (deps.channels) app.use('/api/v1', deps.channels.apiRoutes(person));
 
+  app.use(undocumentedMethods(openapi));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));
   return app;

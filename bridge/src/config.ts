@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_HITL_SETTLE_MS } from './effects/apply.js';
 
 const Config = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8181),
@@ -11,17 +12,26 @@ const Config = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   AIRGATE_DB_FILE: z.string().min(1).default('airgate.sqlite'),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
-  OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
-  HITL_SETTLE_MS: z.coerce.number().int().min(0).default(10_000),
+  EFFECTS_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  HITL_SETTLE_MS: z.coerce.number().int().min(0).default(DEFAULT_HITL_SETTLE_MS),
   AIRGATE_SERVICE_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  /** Keys the audit chain's hashes; the store never holds it. */
+  AIRGATE_AUDIT_KEY: z.string().min(32, 'must be at least 32 characters'),
+  /** Where the audit chain's head is checkpointed outside the store (a file the operator chooses). */
+  AIRGATE_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
+  /** How often the head is checkpointed besides after every decision; at most a minute. */
+  AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(1000).max(60_000).default(60_000),
   AIRGATE_POLICIES_FILE: z.string().min(1).optional(),
   /** Where approvals' file signals are written (a directory Airflow's workers read too). */
   AIRGATE_SIGNALS_DIR: z.string().min(1).optional(),
   ACTION_CONFIRM_TTL_MS: z.coerce.number().int().min(5000).default(120_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  // How long Airflow's answer about a token (readable DAGs, not revoked) is trusted: a logout takes effect within it.
+  ACCESS_CACHE_MS: z.coerce.number().int().min(1000).max(60_000).default(30_000),
   POLICIES_POLL_MS: z.coerce.number().int().min(100).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-});
+})
+  .refine((c) => c.AIRGATE_AUDIT_KEY !== c.AIRGATE_SERVICE_TOKEN, { path: ['AIRGATE_AUDIT_KEY'], message: 'must differ from AIRGATE_SERVICE_TOKEN' });
 export type Config = z.infer<typeof Config>;
 
 /** Reads the environment; a bad value stops the start with one line naming the variable. */

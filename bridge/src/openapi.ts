@@ -1,9 +1,10 @@
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { OpenAPIRegistry, OpenApiGeneratorV31, type ZodRequestBody } from '@asteasolutions/zod-to-openapi';
 import { z } from './zod.js';
-import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, VoteRequest } from './approvals/schemas.js';
+import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, ApprovalRegistration, BypassRequest, DeferredVote, VoteRequest } from './approvals/schemas.js';
 import { AuditList, AuditListQuery, AuditVerification } from './audit/schemas.js';
 import { ActionConfirmation, ActionRequest, ActionResult, ConfirmActionRequest } from './actions/schemas.js';
 import { registerChannelPaths } from './channels/openapi.js';
+import { EscalationList } from './escalations/schemas.js';
 import { ErrorBody } from './http/errors.js';
 import { Stats, StatsQuery } from './stats/schemas.js';
 import { ApprovalSignal, ApprovalStatusQuery } from './approvals/signals.js';
@@ -14,9 +15,21 @@ const json = (schema: z.ZodType, description: string) => ({
 });
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [String(s), json(ErrorBody, `Error ${s}`)]));
+/** A request body the route cannot do without (an absent one is refused with 400). */
+const requiredBody = (mediaType: string, schema: z.ZodType): ZodRequestBody => ({ required: true, content: { [mediaType]: { schema } } });
 
-/** The bridge's public contract as OpenAPI 3.1, generated from the same zod schemas the routes parse with. */
-export function openApiDocument() {
+/** The routes a bridge mounts beside its core API: its channels' (none without channels), links and Slack only when configured. */
+export interface MountedRoutes {
+  channels: { links: boolean; slack: boolean } | null;
+}
+/** Every route there is: the contract clients generate their types from (bridge/openapi.json). */
+export const EVERY_ROUTE: MountedRoutes = { channels: { links: true, slack: true } };
+
+/**
+ * The bridge's public contract as OpenAPI 3.1, generated from the same zod schemas the routes parse with; a bridge
+ * serves the document of the routes it mounted.
+ */
+export function openApiDocument(mounted: MountedRoutes = EVERY_ROUTE) {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'airflowToken', {
     type: 'http',
@@ -48,9 +61,21 @@ export function openApiDocument() {
     request: {
       params: ApprovalIdParam,
       headers: z.object({ 'Idempotency-Key': z.string().optional() }),
-      body: { content: { 'application/json': { schema: VoteRequest } } },
+      body: requiredBody('application/json', VoteRequest),
     },
-    responses: { 200: json(Approval, 'The approval after the vote'), ...errors(400, 401, 403, 404, 409, 422, 503) },
+    responses: {
+      200: json(Approval, 'The approval after the vote'),
+      202: json(DeferredVote, 'Airflow could not be asked whether the voter may decide: the vote is kept and counted once it answers'),
+      ...errors(400, 401, 403, 404, 409, 422, 503),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/approvals/{id}/bypass',
+    summary: "Break-glass: decide a pending approval at once, past its policy's levels, as someone its break_glass allows; opens an after-the-fact review",
+    security,
+    request: { params: ApprovalIdParam, body: requiredBody('application/json', BypassRequest) },
+    responses: { 200: json(Approval, 'The bypassed approval (state bypassed, with its bypass and review id)'), ...errors(400, 401, 403, 404, 409, 422, 503) },
   });
   registry.registerPath({
     method: 'get',
@@ -72,7 +97,7 @@ export function openApiDocument() {
     path: '/api/v1/actions',
     summary: 'Prepare an Airflow action: returns what it will do and a short-lived confirmation token',
     security,
-    request: { body: { content: { 'application/json': { schema: ActionRequest } } } },
+    request: { body: requiredBody('application/json', ActionRequest) },
     responses: { 201: json(ActionConfirmation, 'The confirmation to send back'), ...errors(400, 401, 403, 404, 409, 503) },
   });
   registry.registerPath({
@@ -80,7 +105,7 @@ export function openApiDocument() {
     path: '/api/v1/actions/confirm',
     summary: 'Apply a prepared action as the signed-in person (single use, before it expires)',
     security,
-    request: { body: { content: { 'application/json': { schema: ConfirmActionRequest } } } },
+    request: { body: requiredBody('application/json', ConfirmActionRequest) },
     responses: { 200: json(ActionResult, 'Applied'), ...errors(400, 401, 403, 404, 409, 410, 503) },
   });
   registry.registerPath({
@@ -97,6 +122,18 @@ export function openApiDocument() {
     description: "The bridge's service token (AIRGATE_SERVICE_TOKEN), held by the Airflow side",
   });
   registry.registerPath({
+    method: 'post',
+    path: '/api/v1/approvals',
+    summary: "The Airflow side announces an approval; checked against Airflow's HITL request and run before it is stored, idempotent on the task try",
+    security: [{ [serviceToken.name]: [] }],
+    request: { body: requiredBody('application/json', ApprovalRegistration) },
+    responses: {
+      200: json(Approval, 'Already registered: the stored approval, unchanged'),
+      201: json(Approval, 'Registered'),
+      ...errors(400, 401, 403, 422, 503),
+    },
+  });
+  registry.registerPath({
     method: 'get',
     path: '/api/v1/signals/approvals',
     summary: "A sensor's read-only view of one task's approval: the latest try's state and decision",
@@ -104,7 +141,15 @@ export function openApiDocument() {
     request: { query: ApprovalStatusQuery },
     responses: { 200: json(ApprovalSignal, 'The approval as signals publish it'), ...errors(400, 401, 404) },
   });
-  registerChannelPaths(registry, security, json, errors);
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/signals/escalations',
+    summary: "The escalation chain of one task's approval (latest try), for the DAG that records it",
+    security: [{ [serviceToken.name]: [] }],
+    request: { query: ApprovalStatusQuery },
+    responses: { 200: json(EscalationList, 'Who escalations added, oldest first'), ...errors(400, 401, 404) },
+  });
+  if (mounted.channels) registerChannelPaths(registry, mounted.channels, { security, json, errors, requiredBody });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: { title: 'airgate bridge', version: '1' },

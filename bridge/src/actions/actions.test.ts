@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/db.js';
 import { databases } from '../testing/databases.js';
 import { airflowServer, api, tokenFor } from '../testing/fake-airflow.js';
-import { buildBridge } from '../testing/harness.js';
+import { buildBridge, request1 } from '../testing/harness.js';
 
 const ti = (task_id: string) => ({ task_id });
 
@@ -50,13 +50,15 @@ describe.each(databases)('actions on $name', (database) => {
   it('prepare names the effect from a dry run; confirm applies it as the person, with the reason as note', async () => {
     const prepared = await post('', clear);
     expect(prepared.status).toBe(201);
-    expect(prepared.body.confirmation).toMatchObject({ effect: 'clears 4 tasks: load, publish, notify, report so they run again', expires_at: '2026-11-25T11:01:00.000Z' });
+    expect(prepared.body.confirmation).toMatchObject({ effect: 'clears 4 tasks: load, notify, publish, report so they run again', expires_at: '2026-11-25T11:01:00.000Z' });
     expect(calls).toMatchObject([{ method: 'POST', auth: `Bearer ${alice}`, body: { dry_run: true, task_ids: ['load'], include_downstream: true, dag_run_id: 'r1' } }]);
 
     const applied = await post('/confirm', { token: prepared.body.confirmation.token });
     expect(applied.status).toBe(200);
     expect(applied.body).toEqual({ applied: true, kind: 'clear_task', result: { task_ids: ['load', 'publish', 'notify', 'report'] } });
-    expect(calls[1]).toMatchObject({ body: { dry_run: false, note: 'alice via airgate: bad input file' } });
+    // Confirming asks for the dry run again (has a task started waiting for a decision since?), then applies.
+    expect(calls.slice(1).map((c) => (c.body as { dry_run: boolean }).dry_run)).toEqual([true, false]);
+    expect(calls[2]).toMatchObject({ body: { dry_run: false, note: 'alice via airgate: bad input file' } });
     const actions = (await bridge.trail.list({ limit: 50 })).items.map((e) => [e.action, e.actor, e.reason]);
     expect(actions).toEqual([
       ['action.prepared', 'alice', 'bad input file'],
@@ -102,9 +104,61 @@ describe.each(databases)('actions on $name', (database) => {
     const down = await post('/confirm', { token });
     expect(down.status).toBe(503);
     airflowServer.resetHandlers();
+    const locked = { reason: 'Database error', statement: 'UPDATE', orig_error: 'database is locked', message: 'Error with id 1' };
+    airflowServer.use(http.post(api('/dags/etl/clearTaskInstances'), () => HttpResponse.json({ detail: locked }, { status: 500 })));
+    const refused = await post('/confirm', { token });
+    expect(refused.status).toBe(503);
+    // Airflow's own reason reaches the person (and lets a client retry only what is worth retrying).
+    expect(refused.body.error.message).toBe('Airflow did not apply it (500: database is locked); nothing was changed');
+    airflowServer.resetHandlers();
     airflowServer.use(http.post(api('/dags/etl/clearTaskInstances'), () => HttpResponse.json({ task_instances: [ti('load')] })));
     expect((await post('/confirm', { token })).status).toBe(200);
     const actions = (await bridge.trail.list({ limit: 50 })).items.map((e) => e.action);
-    expect(actions).toEqual(['action.prepared', 'action.failed', 'action.applied']);
+    expect(actions).toEqual(['action.prepared', 'action.failed', 'action.failed', 'action.applied']);
+  });
+
+  describe('a task waiting for an airgate decision', () => {
+    const waiting = async (task_id: string) =>
+      bridge.service.register({ ...request1, dag_id: 'etl', run_id: 'r1', task_id }, 'test');
+    const mark = { kind: 'mark_task', dag_id: 'etl', run_id: 'r1', task_id: 'load', state: 'success', reason: 'just ship it' };
+    const snapshot = async (id: string) => ({
+      approval: await bridge.store.get(id),
+      audit: (await bridge.trail.list({ limit: 100 })).items.length,
+      confirmations: await db.selectFrom('action_confirmation').selectAll().execute(),
+    });
+
+    it.each([
+      ['marking it success', mark, 'load', 'mark load success'],
+      ['marking it failed', { ...mark, state: 'failed' }, 'load', 'mark load failed'],
+      ['clearing it', { ...clear, include_downstream: false }, 'load', 'clear load'],
+      // The clear's dry run lists publish downstream of load: that is the gate.
+      ['clearing a task upstream of it with downstream', clear, 'publish', 'clear publish'],
+    ])('is refused with 409 when %s through the actions API, and nothing changes', async (_name, body, gate, verb) => {
+      const { id } = await waiting(gate);
+      const before = await snapshot(id);
+      const res = await post('', body);
+      expect(res.status).toBe(409);
+      expect(res.body.error).toEqual({
+        code: 'approval_pending',
+        message: `${gate} waits for approval ${id}: decide it in airgate (Approvals, /api/v1/approvals/${id}) instead of trying to ${verb}`,
+      });
+      expect(await snapshot(id)).toEqual(before);
+      expect(calls.filter((c) => !c.path.endsWith('dry_run') && !(c.body as { dry_run?: boolean } | null)?.dry_run)).toEqual([]);
+    });
+
+    it('is refused at confirm when the task started waiting after the action was prepared', async () => {
+      const token = (await post('', mark)).body.confirmation.token;
+      const { id } = await waiting('load');
+      const res = await post('/confirm', { token });
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe('approval_pending');
+      expect((await bridge.store.get(id))?.state).toBe('pending');
+      expect(calls.filter((c) => c.method === 'PATCH' && !c.path.endsWith('dry_run'))).toEqual([]);
+    });
+
+    it('is allowed once the approval is decided, or for other tasks of the run', async () => {
+      await waiting('notify_owner');
+      expect((await post('', mark)).status).toBe(201);
+    });
   });
 });

@@ -1,16 +1,11 @@
 import { Router } from 'express';
-import { personOf } from '../http/auth.js';
-import { parse, unauthorized } from '../http/errors.js';
+import { personOf, tokenOf } from '../http/auth.js';
+import { parse } from '../http/errors.js';
 import { ActionConfirmation, ActionRequest, ActionResult, ConfirmActionRequest } from './schemas.js';
 import type { ActionService } from './service.js';
 
 export function actionRoutes(service: ActionService): Router {
   const router = Router();
-  const tokenOf = (req: { personToken?: string }) => {
-    if (!req.personToken) throw unauthorized('missing bearer token');
-    return req.personToken;
-  };
-
   router.post('/', async (req, res) => {
     const request = parse(ActionRequest, req.body ?? {}, 'body');
     res.status(201).json(ActionConfirmation.parse(await service.prepare(personOf(req), tokenOf(req), request)));

@@ -2,7 +2,7 @@ import { z } from '../zod.js';
 
 const reason = z.string().trim().min(1, 'a reason is required').max(2000);
 const dagId = z.string().min(1);
-const taskTarget = { dag_id: dagId, run_id: z.string().min(1), task_id: z.string().min(1), map_index: z.number().int().min(-1).default(-1) };
+const taskTarget = { dag_id: dagId, run_id: z.string().min(1), task_id: z.string().min(1), map_index: z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).default(-1) };
 
 /** The Airflow actions people take from the UI; each needs a reason and a confirmation. */
 export const ActionRequest = z
@@ -24,7 +24,7 @@ export const ActionRequest = z
     z
       .object({
         kind: z.literal('publish_asset_event'),
-        asset_id: z.number().int().min(1),
+        asset_id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
         extra: z.record(z.string(), z.unknown()).default({}),
         reason,
       })

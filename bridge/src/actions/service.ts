@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { type AirflowActions, statusOf } from '../airflow/client.js';
+import { type AirflowActions, reasonOf, statusOf } from '../airflow/client.js';
 import type { AuditTrail } from '../audit/trail.js';
 import { ApiError, forbidden, notFound, unavailable } from '../http/errors.js';
 import type { Person } from '../identity/tokens.js';
+import type { ApprovalStore } from '../approvals/store.js';
 import type { Db } from '../store/db.js';
 import type { ActionConfirmation, ActionRequest, ActionResult } from './schemas.js';
 
@@ -12,21 +13,24 @@ export const DEFAULT_CONFIRM_TTL_MS = 120_000;
 export interface ActionServiceOptions {
   db: Db;
   trail: AuditTrail;
+  /** Which of a run's tasks wait for an airgate decision: those must be decided, never marked or cleared. */
+  approvals: Pick<ApprovalStore, 'findPendingTasks'>;
   /** Airflow as the person acting, so Airflow's own roles decide what they may do. */
   airflowAs: (token: string) => AirflowActions;
   now?: () => Date;
   confirmTtlMs?: number;
 }
 
-const list = (ids: string[]) => `${ids.length} task${ids.length === 1 ? '' : 's'}${ids.length ? `: ${ids.join(', ')}` : ''}`;
+/** Sorted, because Airflow's dry run lists tasks in no stable order and a person compares this text with what they expect. */
+const list = (ids: readonly string[]) => `${ids.length} task${ids.length === 1 ? '' : 's'}${ids.length ? `: ${[...ids].sort().join(', ')}` : ''}`;
 
-/** Maps Airflow's refusal of the person to the contract; anything else means Airflow is not there now. */
+/** Maps Airflow's refusal of the person to the contract; anything else means Airflow cannot apply it now. */
 function fromAirflow(err: unknown): ApiError {
   const status = statusOf(err);
   if (status === 401 || status === 403) return forbidden('Airflow does not allow you this action');
   if (status === 404) return notFound('Airflow does not know that DAG, run, task or asset');
   if (status === 409 || status === 400 || status === 422) return new ApiError(409, 'conflict', `Airflow refused: ${String((err as Error).message)}`);
-  return unavailable('Airflow is not reachable; nothing was changed');
+  return unavailable(`Airflow did not apply it (${reasonOf(err)}); nothing was changed`);
 }
 
 /**
@@ -43,7 +47,12 @@ export class ActionService {
   }
 
   async prepare(person: Person, token: string, request: ActionRequest): Promise<ActionConfirmation> {
-    const effect = await this.describe(this.options.airflowAs(token), request).catch((err: unknown) => {
+    const airflow = this.options.airflowAs(token);
+    const affected = await this.dryRun(airflow, request).catch((err: unknown) => {
+      throw fromAirflow(err);
+    });
+    await this.refuseBypass(request, affected);
+    const effect = await this.describe(airflow, request, affected).catch((err: unknown) => {
       throw fromAirflow(err);
     });
     const now = this.now();
@@ -83,11 +92,14 @@ export class ActionService {
       .executeTakeFirst();
     if (!claimed) throw await this.whyNot(person, confirmationToken, now);
     const request = JSON.parse(claimed.request) as ActionRequest;
+    const airflow = this.options.airflowAs(token);
     let result: Record<string, unknown>;
     try {
-      result = await this.apply(this.options.airflowAs(token), request, person);
+      // Again at confirm: the task may have started waiting for a decision since the action was prepared.
+      await this.refuseBypass(request, await this.dryRun(airflow, request));
+      result = await this.apply(airflow, request, person);
     } catch (err) {
-      const error = fromAirflow(err);
+      const error = err instanceof ApiError ? err : fromAirflow(err);
       // Nothing changed in Airflow, so the person may try again while the confirmation is valid.
       await db.updateTable('action_confirmation').set({ used_at: null }).where('token', '=', confirmationToken).execute();
       await trail.append(db, {
@@ -109,6 +121,30 @@ export class ActionService {
     return { applied: true, kind: request.kind, result };
   }
 
+  /**
+   * Refuses to mark or clear a task that waits for an airgate decision (the task itself, or downstream of the one
+   * named, as Airflow's dry run lists them): that would resume or restart it past the policy. Pointing at the
+   * approval tells the person where to decide instead.
+   */
+  private async refuseBypass(request: ActionRequest, affected: readonly string[]): Promise<void> {
+    if (request.kind !== 'mark_task' && request.kind !== 'clear_task') return;
+    const [waiting] = await this.options.approvals.findPendingTasks(request.dag_id, request.run_id, [...new Set([request.task_id, ...affected])]);
+    if (!waiting) return;
+    const verb = request.kind === 'mark_task' ? `mark ${waiting.task_id} ${request.state}` : `clear ${waiting.task_id}`;
+    throw new ApiError(
+      409,
+      'approval_pending',
+      `${waiting.task_id} waits for approval ${waiting.id}: decide it in airgate (Approvals, /api/v1/approvals/${waiting.id}) instead of trying to ${verb}`,
+    );
+  }
+
+  /** The tasks a mark or clear would change, from Airflow's own dry run; nothing for the other actions. */
+  private async dryRun(airflow: AirflowActions, request: ActionRequest): Promise<string[]> {
+    if (request.kind === 'clear_task') return airflow.clearTasks(request.dag_id, clearBody(request), true);
+    if (request.kind === 'mark_task') return airflow.markTask(request, markBody(request), true);
+    return [];
+  }
+
   private async whyNot(person: Person, token: string, now: string): Promise<ApiError> {
     const row = await this.options.db.selectFrom('action_confirmation').selectAll().where('token', '=', token).executeTakeFirst();
     if (!row) return notFound('no such confirmation');
@@ -119,19 +155,15 @@ export class ActionService {
   }
 
   /** What confirming will do, in words a person can check, from Airflow's own dry runs where it has them. */
-  private async describe(airflow: AirflowActions, request: ActionRequest): Promise<string> {
+  private async describe(airflow: AirflowActions, request: ActionRequest, affected: readonly string[]): Promise<string> {
     switch (request.kind) {
       case 'trigger_run':
         await airflow.getDag(request.dag_id);
         return `triggers a run of ${request.dag_id} with conf ${JSON.stringify(request.conf)}`;
-      case 'mark_task': {
-        const ids = await airflow.markTask(request, { new_state: request.state, include_downstream: request.include_downstream, include_upstream: false, include_future: false, include_past: false }, true);
-        return `marks ${list(ids)} as ${request.state}`;
-      }
-      case 'clear_task': {
-        const ids = await airflow.clearTasks(request.dag_id, clearBody(request), true);
-        return `clears ${list(ids)} so they run again`;
-      }
+      case 'mark_task':
+        return `marks ${list(affected)} as ${request.state}`;
+      case 'clear_task':
+        return `clears ${list(affected)} so they run again`;
       case 'mark_run_failed':
         await airflow.getDagRun(request.dag_id, request.run_id);
         return `marks run ${request.run_id} of ${request.dag_id} as failed; its unfinished tasks will not run`;
@@ -157,7 +189,7 @@ export class ActionService {
         return { dag_run_id: run.dag_run_id };
       }
       case 'mark_task': {
-        const ids = await airflow.markTask(request, { new_state: request.state, note, include_downstream: request.include_downstream, include_upstream: false, include_future: false, include_past: false }, false);
+        const ids = await airflow.markTask(request, { ...markBody(request), note }, false);
         return { task_ids: ids };
       }
       case 'clear_task':
@@ -175,6 +207,10 @@ export class ActionService {
       }
     }
   }
+}
+
+function markBody(request: Extract<ActionRequest, { kind: 'mark_task' }>) {
+  return { new_state: request.state, include_downstream: request.include_downstream, include_upstream: false, include_future: false, include_past: false };
 }
 
 function clearBody(request: Extract<ActionRequest, { kind: 'clear_task' }>) {

@@ -2,7 +2,8 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/db.js';
 import { databases } from '../testing/databases.js';
-import { tokenFor } from '../testing/fake-airflow.js';
+import { http, HttpResponse } from 'msw';
+import { airflowKnows, airflowServer, api, tokenFor } from '../testing/fake-airflow.js';
 import { SERVICE_TOKEN, buildBridge, policiesWith, request1 } from '../testing/harness.js';
 
 describe.each(databases)('approvals API on $name', (database) => {
@@ -55,12 +56,12 @@ describe.each(databases)('approvals API on $name', (database) => {
     expect(JSON.parse(effects[1]!.payload).note).toContain('Approve by alice via api: fine');
   });
 
-  it('holds the answer to a request younger than the settle time, so Airflow has finished parking the task', async () => {
+  it('queues the answer with the decision, however young the request: the effects worker waits for Airflow', async () => {
     const fresh = await bridge.service.register({ ...request1, run_id: 'manual__fresh', created_at: '2026-11-25T10:59:58.000Z' }, 'test');
     await vote(alice, { option: 'Approve' }, fresh.id);
     const effects = await db.selectFrom('effect').select(['kind', 'next_attempt_at']).where('approval_id', '=', fresh.id).execute();
     expect(Object.fromEntries(effects.map((e) => [e.kind, e.next_attempt_at]))).toEqual({
-      answer_hitl: '2026-11-25T11:00:08.000Z',
+      answer_hitl: '2026-11-25T11:00:00.000Z',
       task_note: '2026-11-25T11:00:00.000Z',
     });
   });
@@ -84,7 +85,7 @@ describe.each(databases)('approvals API on $name', (database) => {
     expect(missing.status).toBe(400);
     expect(missing.body.error.field).toBe('option');
     const extra = await vote(alice, { option: 'Approve', user: 'mallory' });
-    expect(extra.status).toBe(400);
+    expect([extra.status, extra.body.error.field]).toEqual([400, 'user']);
     const broken = await request(bridge.app)
       .post(`/api/v1/approvals/${id}/votes`)
       .set('Authorization', `Bearer ${alice}`)
@@ -110,6 +111,13 @@ describe.each(databases)('approvals API on $name', (database) => {
     const late = await vote(await tokenFor('bob'), { option: 'Reject', reason: 'late' });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('conflict');
+    expect(await db.selectFrom('vote').selectAll().execute()).toHaveLength(1);
+  });
+
+  it('two tries of one vote at once (same Idempotency-Key, one on each replica) count it once and both get its answer', async () => {
+    const tries = await Promise.all([1, 2].map(() => vote(alice, { option: 'Approve' }).set('Idempotency-Key', 'k2')));
+    expect(tries.map((r) => r.status)).toEqual([200, 200]);
+    expect(tries[1]!.body).toEqual(tries[0]!.body);
     expect(await db.selectFrom('vote').selectAll().execute()).toHaveLength(1);
   });
 
@@ -192,6 +200,17 @@ describe.each(databases)('approvals API on $name', (database) => {
     expect(bad.body.error.field).toBe('params_input.batch');
     const unknown = await vote(alice, { option: 'Approve', params_input: { nope: 1 } }, form.id);
     expect(unknown.body.error.field).toBe('params_input.nope');
+    // Names Object.prototype has are no field of a form either (a plain `in` check found them).
+    for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
+      const inherited = await request(bridge.app)
+        .post(`/api/v1/approvals/${form.id}/votes`)
+        .set('Authorization', `Bearer ${alice}`)
+        .set('Content-Type', 'application/json')
+        .send(`{"option":"Approve","params_input":{"batch":5,${JSON.stringify(name)}:1}}`);
+      expect(inherited.status, name).toBe(422);
+      expect(inherited.body.error.field, name).toBe(`params_input.${name}`);
+    }
+    expect((await bridge.service.get(form.id)).votes).toEqual([]);
     const good = await vote(alice, { option: 'Approve', params_input: { batch: 5 } }, form.id);
     expect(good.body.outcome).toEqual({ option: 'Approve', params_input: { batch: 5 } });
   });
@@ -253,8 +272,26 @@ describe.each(databases)('approvals API on $name', (database) => {
     expect(bad.body.error.field).toBe('state');
   });
 
+  it('filters by task instance: run, task and map index', async () => {
+    const register = async (changes: Partial<typeof request1>, minute: number) =>
+      (await bridge.service.register({ ...request1, ...changes, created_at: `2026-11-25T10:0${minute}:00.000Z` }, 'test')).id;
+    const retried = await register({ try_number: 2 }, 1);
+    const mapped = await register({ map_index: 3 }, 2);
+    const otherTask = await register({ task_id: 'approve_other' }, 3);
+    const otherRun = await register({ run_id: 'manual__2' }, 4);
+    const ids = async (query: string) => ((await get(`/api/v1/approvals?state=all&${query}`)).body.items as Array<{ id: string }>).map((a) => a.id);
+    expect(await ids('run_id=manual__1&task_id=approve_load&map_index=-1')).toEqual([id, retried]);
+    expect(await ids('run_id=manual__1&task_id=approve_load')).toEqual([id, retried, mapped]);
+    expect(await ids('task_id=approve_other')).toEqual([otherTask]);
+    expect(await ids('run_id=manual__2')).toEqual([otherRun]);
+    const bad = await get('/api/v1/approvals?map_index=first');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('map_index');
+  });
+
   it('registration from the Airflow side needs the service token and is idempotent on the task try', async () => {
     const body = { dag_id: 'dag_b', run_id: 'r1', task_id: 't', try_number: 1, subject: 'S', options: ['Approve', 'Reject'], requester: 'bob', tags: ['x'], values: { amount: 5 } };
+    airflowServer.use(...airflowKnows({ dag_id: 'dag_b', run_id: 'r1', task_id: 't', requester: 'bob', tags: ['x'], conf: { amount: 5 } }));
     expect((await request(bridge.app).post('/api/v1/approvals').send(body)).status).toBe(401);
     expect((await request(bridge.app).post('/api/v1/approvals').set('Authorization', `Bearer ${alice}`).send(body)).status).toBe(401);
     const auth = { Authorization: `Bearer ${SERVICE_TOKEN}` };
@@ -269,6 +306,61 @@ describe.each(databases)('approvals API on $name', (database) => {
     expect(bad.body.error.field).toBe('options');
   });
 
+  describe('registration is checked against Airflow: the service token is readable by every task', () => {
+    const claim = { dag_id: 'dag_b', run_id: 'r1', task_id: 't', try_number: 1, subject: 'S', options: ['Approve', 'Reject'], requester: 'bob', tags: ['x'], values: { amount: 5 } };
+    const register = (body: object) => request(bridge.app).post('/api/v1/approvals').set('Authorization', `Bearer ${SERVICE_TOKEN}`).send(body);
+    const nothingStored = async (auditBefore: number) => {
+      expect((await bridge.store.list({ state: 'all', limit: 10 })).items.filter((a) => a.dag_id === 'dag_b')).toEqual([]);
+      expect((await bridge.trail.list({ limit: 500 })).items).toHaveLength(auditBefore);
+    };
+
+    it.each([
+      ['requester', { requester: 'mallory' }],
+      ['tags', { tags: ['lax'] }],
+      ['values', { values: { amount: 1 } }],
+    ])('403 naming %s when it is not what Airflow records, and nothing is stored', async (field, lie) => {
+      airflowServer.use(...airflowKnows({ dag_id: 'dag_b', run_id: 'r1', task_id: 't', requester: 'bob', tags: ['x'], conf: { amount: 5 } }));
+      const auditBefore = (await bridge.trail.list({ limit: 500 })).items.length;
+      const res = await register({ ...claim, ...lie });
+      expect(res.status).toBe(403);
+      expect(res.body.error).toMatchObject({ code: 'registration_unverified', field });
+      await nothingStored(auditBefore);
+    });
+
+    it('a repeated registration with another requester is refused and leaves the stored approval as it was', async () => {
+      airflowServer.use(...airflowKnows({ dag_id: 'dag_b', run_id: 'r1', task_id: 't', requester: 'bob', tags: ['x'], conf: { amount: 5 } }));
+      const created = await register(claim);
+      const before = await bridge.service.get(created.body.id);
+      const res = await register({ ...claim, requester: 'mallory' });
+      expect(res.status).toBe(403);
+      expect(res.body.error.field).toBe('requester');
+      expect(await bridge.service.get(created.body.id)).toEqual(before);
+    });
+
+    it('takes subject, options and form from the HITL request as Airflow holds it', async () => {
+      airflowServer.use(...airflowKnows({ dag_id: 'dag_b', run_id: 'r1', task_id: 't', requester: 'bob', tags: ['x'], conf: { amount: 5 } }));
+      const res = await register({ ...claim, subject: 'Something else', options: ['Approve'] });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ subject: 'Load r1?', options: ['Approve', 'Reject'], requester: 'bob' });
+    });
+
+    it('403 for a task Airflow does not know, one not assigned to the bridge, an answered one or another try; 503 when Airflow is down', async () => {
+      const auditBefore = (await bridge.trail.list({ limit: 500 })).items.length;
+      const known = { dag_id: 'dag_b', run_id: 'r1', task_id: 't', requester: 'bob', tags: ['x'], conf: { amount: 5 } };
+      airflowServer.use(...airflowKnows({ ...known, hitl: null }));
+      expect((await register(claim)).body.error).toMatchObject({ code: 'registration_unverified', field: 'task_id' });
+      airflowServer.use(...airflowKnows({ ...known, hitl: { assigned_users: [{ id: 'alice', name: 'alice' }] } }));
+      expect((await register(claim)).body.error).toMatchObject({ code: 'registration_unverified', field: 'task_id' });
+      airflowServer.use(...airflowKnows({ ...known, hitl: { response_received: true } }));
+      expect((await register(claim)).status).toBe(403);
+      airflowServer.use(...airflowKnows({ ...known, try_number: 2 }));
+      expect((await register(claim)).body.error).toMatchObject({ code: 'registration_unverified', field: 'try_number' });
+      airflowServer.use(http.get(api('/dags/dag_b/dagRuns/r1/taskInstances/t/-1/hitlDetails'), () => HttpResponse.json({}, { status: 500 })));
+      expect((await register(claim)).status).toBe(503);
+      await nothingStored(auditBefore);
+    });
+  });
+
   it("limits a person's requests per minute with the contract's 429, but never Airflow's registrations", async () => {
     const limited = buildBridge(db, undefined, undefined, null, 3);
     const statuses = [];
@@ -277,6 +369,7 @@ describe.each(databases)('approvals API on $name', (database) => {
     const refused = await request(limited.app).get('/api/v1/approvals').set('Authorization', `Bearer ${alice}`);
     expect(refused.body.error.code).toBe('rate_limited');
     const body = { dag_id: 'dag_b', run_id: 'r', task_id: 't', try_number: 1, subject: 'S', options: ['Approve'] };
+    for (let i = 0; i < 5; i++) airflowServer.use(...airflowKnows({ dag_id: 'dag_b', run_id: `r${i}`, task_id: 't' }));
     for (let i = 0; i < 5; i++) {
       const res = await request(limited.app).post('/api/v1/approvals').set('Authorization', `Bearer ${SERVICE_TOKEN}`).send({ ...body, run_id: `r${i}` });
       expect(res.status).toBe(201);
@@ -287,12 +380,25 @@ describe.each(databases)('approvals API on $name', (database) => {
     const doc = await request(bridge.app).get('/api/v1/openapi.json');
     expect(doc.body.paths['/api/v1/approvals/{id}/votes'].post).toBeDefined();
     expect(doc.body.paths['/api/v1/audit/verify'].get).toBeDefined();
+    // This bridge has no channels: the document it serves names none of their routes.
+    expect(doc.body.paths['/hooks/{source}']).toBeUndefined();
+    expect(doc.body.paths['/channels/slack/interactions']).toBeUndefined();
     const page = await request(bridge.app).get('/api/v1/docs/');
     expect(page.text).toContain('swagger-ui');
     expect((await request(bridge.app).get('/api/v1/docs/assets/swagger-ui-bundle.js')).status).toBe(200);
     expect((await request(bridge.app).get('/metrics')).text).toContain('airgate_approvals_pending');
     expect((await request(bridge.app).get('/healthz')).body).toEqual({ ok: true });
     expect((await request(bridge.app).get('/nowhere')).status).toBe(404);
+  });
+
+  it('answers 405 with Allow for a documented path asked with another method, and OPTIONS with its methods', async () => {
+    const wrong = await request(bridge.app).delete(`/api/v1/approvals/${id}/votes`).set('Authorization', `Bearer ${alice}`);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.allow).toBe('POST');
+    expect(wrong.body.error.code).toBe('method_not_allowed');
+    const options = await request(bridge.app).options('/api/v1/signals/approvals').set('Authorization', `Bearer ${SERVICE_TOKEN}`);
+    expect(options.status).toBe(204);
+    expect(options.headers.allow).toBe('GET');
   });
 
   it('the audit trail is readable through the API and verifies', async () => {

@@ -12,11 +12,11 @@ export function hitlFormProblem(
   input: Record<string, unknown>,
 ): { field: string; message: string } | null {
   for (const name of Object.keys(input)) {
-    if (!(name in params)) return { field: `params_input.${name}`, message: `${name} is not a field of this form` };
+    if (!Object.hasOwn(params, name)) return { field: `params_input.${name}`, message: `${name} is not a field of this form` };
   }
   for (const [name, raw] of Object.entries(params)) {
     const spec = (raw ?? {}) as { value?: unknown; schema?: Record<string, unknown> };
-    const value = name in input ? input[name] : spec.value;
+    const value = Object.hasOwn(input, name) ? input[name] : spec.value;
     if (value === undefined || value === null) {
       if (spec.schema && !allowsNull(spec.schema)) return { field: `params_input.${name}`, message: `${name} is required` };
       continue;

@@ -1,8 +1,11 @@
 import { type RequestHandler, Router } from 'express';
-import { personOf } from '../http/auth.js';
+import { personOf, scopeOf, tokenOf } from '../http/auth.js';
 import { ApiError, notFound, parse } from '../http/errors.js';
-import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, ApprovalRegistration, VoteRequest } from './schemas.js';
+import { AirflowUnavailable } from '../identity/dag-access.js';
+import type { DeferredVotes } from './deferred/service.js';
+import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, ApprovalRegistration, BypassRequest, DeferredVote, VoteRequest } from './schemas.js';
 import type { Metrics } from '../metrics/registry.js';
+import { type RegistrationVerifier, checkClaim } from './registration.js';
 import type { ApprovalService } from './service.js';
 import { ApprovalSignal, ApprovalStatusQuery, signalFileParts, signalOf } from './signals.js';
 
@@ -10,17 +13,17 @@ import { ApprovalSignal, ApprovalStatusQuery, signalFileParts, signalOf } from '
 const SELF_NAMED_CHANNELS = new Set(['ui']);
 
 /** People's routes: list, read, vote. Identity comes from the verified token only. */
-export function approvalRoutes(service: ApprovalService, metrics: Metrics): Router {
+export function approvalRoutes(service: ApprovalService, metrics: Metrics, deferred: DeferredVotes): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
     const query = parse(ApprovalListQuery, req.query, 'query');
-    res.json(ApprovalList.parse(await service.list(query, personOf(req))));
+    res.json(ApprovalList.parse(await service.list(query, personOf(req), scopeOf(req).readable)));
   });
 
   router.get('/:id', async (req, res) => {
     const { id } = parse(ApprovalIdParam, req.params, 'id');
-    res.json(Approval.parse(await service.view(id)));
+    res.json(Approval.parse(await service.viewFor(id, scopeOf(req))));
   });
 
   router.post('/:id/votes', async (req, res) => {
@@ -28,14 +31,28 @@ export function approvalRoutes(service: ApprovalService, metrics: Metrics): Rout
     const body = parse(VoteRequest, req.body ?? {}, 'body');
     const named = req.get('x-airgate-channel') ?? '';
     const channel = SELF_NAMED_CHANNELS.has(named) ? named : 'api';
+    const idempotencyKey = req.get('idempotency-key') ?? null;
     try {
-      const approval = await service.vote(id, personOf(req), body, { channel, idempotencyKey: req.get('idempotency-key') ?? null });
-      metrics.votes.inc({ channel, result: 'recorded' });
-      res.json(Approval.parse(approval));
+      try {
+        const approval = await service.vote(id, personOf(req), body, { channel, idempotencyKey, scope: scopeOf(req) });
+        metrics.votes.inc({ channel, result: 'recorded' });
+        res.json(Approval.parse(approval));
+      } catch (err) {
+        if (!(err instanceof AirflowUnavailable)) throw err;
+        const held = await deferred.defer(id, personOf(req), body, { channel, idempotencyKey, token: tokenOf(req) });
+        metrics.votes.inc({ channel, result: 'deferred' });
+        res.status(202).json(DeferredVote.parse(held));
+      }
     } catch (err) {
       metrics.votes.inc({ channel, result: 'refused' });
       throw err;
     }
+  });
+
+  router.post('/:id/bypass', async (req, res) => {
+    const { id } = parse(ApprovalIdParam, req.params, 'id');
+    const body = parse(BypassRequest, req.body ?? {}, 'body');
+    res.json(Approval.parse(await service.breakGlass(id, personOf(req), body, scopeOf(req))));
   });
 
   return router;
@@ -45,7 +62,7 @@ export function approvalRoutes(service: ApprovalService, metrics: Metrics): Rout
  * The Airflow side announcing a request (service token); idempotent on the task try.
  * `signalsDir` is where file signals go; without one, a request for a file signal is refused.
  */
-export function registrationHandler(service: ApprovalService, signalsDir: string | null): RequestHandler {
+export function registrationHandler(service: ApprovalService, signalsDir: string | null, verifier: RegistrationVerifier): RequestHandler {
   return async (req, res) => {
     const body = parse(ApprovalRegistration, req.body ?? {}, 'body');
     if (body.signals.some((s) => s.kind === 'file')) {
@@ -53,7 +70,9 @@ export function registrationHandler(service: ApprovalService, signalsDir: string
       if (!signalFileParts(body)) throw new ApiError(422, 'invalid_path', 'dag_id, run_id and task_id must be valid file names for a file signal', 'signals');
     }
     const known = await service.findByTaskTry(body);
-    const approval = known ?? (await service.register({ ...body, created_at: new Date().toISOString() }, 'push'));
+    // A repeated registration must say what the first one proved; it never changes the stored approval.
+    if (known) checkClaim(body, known);
+    const approval = known ?? (await service.register(await verifier.verify(body, new Date()), 'push'));
     res.status(known ? 200 : 201).json(Approval.parse(service.withProgress(approval)));
   };
 }

@@ -1,9 +1,9 @@
 import { z } from '../zod.js';
+import { OPTION_OUTCOMES } from '../policies/index.js';
 import { Signal } from './signals.js';
+import { ApprovalState, approvalStates } from './states.js';
 
-export const approvalStates = ['pending', 'approved', 'rejected', 'expired', 'cancelled'] as const;
-export const ApprovalState = z.enum(approvalStates).openapi('ApprovalState');
-export type ApprovalState = z.infer<typeof ApprovalState>;
+export { ApprovalState, approvalStates };
 
 export const Vote = z
   .object({
@@ -15,6 +15,7 @@ export const Vote = z
     at: z.iso.datetime(),
     level: z.number().int().openapi({ description: 'The level the vote was cast at (1-based)' }),
     replaced: z.boolean().openapi({ description: 'True once the same person voted again at the same level' }),
+    params_input: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'The form input given with the vote' }),
   })
   .openapi('Vote');
 export type Vote = z.infer<typeof Vote>;
@@ -27,6 +28,15 @@ export const Outcome = z
   .openapi('Outcome');
 export type Outcome = z.infer<typeof Outcome>;
 
+export const OptionOutcome = z
+  .object({
+    option: z.string(),
+    outcome: z.enum(OPTION_OUTCOMES).nullable().openapi({
+      description: 'What choosing the option means under the policy: approve (votes add up per option) or reject; null when the policy gives it none',
+    }),
+  })
+  .openapi('OptionOutcome');
+
 export const Progress = z
   .object({
     levels: z.number().int(),
@@ -38,6 +48,26 @@ export const Progress = z
   .openapi('Progress');
 export type Progress = z.infer<typeof Progress>;
 
+export const Bypass = z
+  .object({
+    by: z.string(),
+    reason: z.string(),
+    at: z.iso.datetime(),
+    review_id: z.string().openapi({ description: 'The after-the-fact review of this bypass (an approval of its own)' }),
+  })
+  .openapi('Bypass', { description: 'A break-glass bypass: who decided past the policy, why, and the review it opened' });
+export type Bypass = z.infer<typeof Bypass>;
+
+export const ReviewOf = z
+  .object({
+    approval_id: z.string(),
+    policy: z.string().openapi({ description: "The bypassed approval's policy, whose break_glass.reviewers decide this review" }),
+    by: z.string(),
+    reason: z.string(),
+  })
+  .openapi('ReviewOf', { description: 'On a break-glass review: the bypass it reviews' });
+export type ReviewOf = z.infer<typeof ReviewOf>;
+
 export const Approval = z
   .object({
     id: z.string(),
@@ -48,18 +78,26 @@ export const Approval = z
     subject: z.string(),
     body: z.string().nullable(),
     options: z.array(z.string()),
+    option_outcomes: z.array(OptionOutcome).openapi({ description: 'Each option, in order, with what choosing it means' }),
     params: z.record(z.string(), z.unknown()).openapi({ description: "The HITL form's params schema" }),
     state: ApprovalState,
     policy: z.string().nullable(),
+    policy_error: z.string().nullable().openapi({
+      description: 'Why no policy may decide this approval now (a condition that cannot be evaluated, an option without an outcome); votes are refused with 409 policy_error until the file or the data is fixed',
+    }),
     level: z.number().int().openapi({ description: 'The open level (1-based); the last one once final' }),
     requester: z.string().nullable().openapi({ description: 'Who triggered the run' }),
     votes: z.array(Vote),
     created_at: z.iso.datetime(),
-    due_at: z.iso.datetime().nullable(),
+    due_at: z.iso.datetime().nullable().openapi({ description: "The earliest of the policy's deadline and Airflow's response_timeout" }),
+    timeout_at: z.iso.datetime().nullable().openapi({ description: "When Airflow's own response_timeout ends the wait, if the task has one" }),
     decided_at: z.iso.datetime().nullable(),
     outcome: Outcome.nullable(),
     progress: Progress.nullable().openapi({ description: "The open level's tally under the policies in force now" }),
     external: z.boolean().openapi({ description: 'True when a sensor waits for the decision instead of a HITL task' }),
+    break_glass: z.boolean().openapi({ description: 'Whether its policy lets someone bypass it (POST /api/v1/approvals/{id}/bypass)' }),
+    bypass: Bypass.nullable(),
+    review_of: ReviewOf.nullable(),
   })
   .openapi('Approval');
 export type Approval = z.infer<typeof Approval>;
@@ -74,8 +112,8 @@ export const ApprovalRegistration = z
     dag_id: z.string().min(1),
     run_id: z.string().min(1),
     task_id: z.string().min(1),
-    map_index: z.number().int().min(-1).default(-1),
-    try_number: z.number().int().min(0),
+    map_index: z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).default(-1),
+    try_number: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     subject: z.string().min(1),
     body: z.string().nullable().default(null),
     options: z.array(z.string().min(1)).min(1),
@@ -83,6 +121,8 @@ export const ApprovalRegistration = z
     requester: z.string().nullable().default(null),
     tags: z.array(z.string()).default([]),
     values: z.record(z.string(), z.unknown()).default({}),
+    owners: z.array(z.string()).default([]).openapi({ description: "The DAG's owners (who may count as requester of an unattended run)" }),
+    timeout_at: z.iso.datetime({ offset: true }).nullable().default(null).openapi({ description: "When the task's response_timeout ends the wait" }),
     external: z.boolean().default(false).openapi({ description: 'No HITL task waits: the bridge answers nothing in Airflow, it publishes the signals' }),
     signals: z.array(Signal).max(10).default([]),
   })
@@ -93,6 +133,9 @@ export type ApprovalRegistration = z.infer<typeof ApprovalRegistration>;
 export const ApprovalListQuery = z.object({
   state: z.enum([...approvalStates, 'all']).default('pending'),
   dag_id: z.string().min(1).optional(),
+  run_id: z.string().min(1).optional(),
+  task_id: z.string().min(1).optional(),
+  map_index: z.coerce.number().int().min(-1).optional().openapi({ description: 'The task instance\'s map index; -1 for a task that is not mapped' }),
   mine: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().min(1).optional(),
@@ -108,5 +151,27 @@ export const VoteRequest = z
   .strict()
   .openapi('VoteRequest');
 export type VoteRequest = z.infer<typeof VoteRequest>;
+
+export const BypassRequest = z
+  .object({
+    reason: z.string().trim().min(1, 'a bypass needs a reason').max(2000),
+    option: z.string().min(1).optional().openapi({ description: "The approving option Airflow is answered with; the request's first approving option by default" }),
+  })
+  .strict()
+  .openapi('BypassRequest');
+export type BypassRequest = z.infer<typeof BypassRequest>;
+
+export const DeferredVote = z
+  .object({
+    approval_id: z.string(),
+    user: z.string(),
+    option: z.string(),
+    state: z.literal('awaiting_airflow').openapi({
+      description: 'Airflow could not be asked whether the voter may decide; the vote is counted (or refused and audited) once it answers',
+    }),
+    received_at: z.iso.datetime(),
+  })
+  .openapi('DeferredVote');
+export type DeferredVote = z.infer<typeof DeferredVote>;
 
 export const ApprovalIdParam = z.object({ id: z.string().min(1) });

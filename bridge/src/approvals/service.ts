@@ -1,6 +1,7 @@
 import { ApiError, conflict, forbidden, notFound } from '../http/errors.js';
 import type { Person } from '../identity/tokens.js';
-import { effect } from '../outbox/effects.js';
+import type { DagScope } from '../identity/dag-access.js';
+import { closingEffects, taskKey } from '../effects/build.js';
 import {
   type ApproverRef,
   type Level,
@@ -8,24 +9,23 @@ import {
   type Policy,
   type PolicySet,
   checkVote,
+  choiceOf,
   dueAt,
   evaluateLevel,
+  isEligible,
   isParallel,
-  isRejecting,
+  meaningOf,
+  REVIEW_OPTIONS,
+  requestersOf,
+  optionOutcomes,
+  resolvePolicy,
   selectPolicy,
 } from '../policies/index.js';
+import type { NewAuditEntry } from '../audit/trail.js';
 import { hitlFormProblem } from './hitl-form.js';
-import { signalEffects } from './signals.js';
-import type { ApprovalListQuery, ApprovalState, Outcome, Progress, VoteRequest } from './schemas.js';
+import { BREAK_GLASS_CHANNEL } from './signals.js';
+import type { Approval, ApprovalListQuery, ApprovalState, BypassRequest, Outcome, VoteRequest } from './schemas.js';
 import { type ApprovalRequest, type ApprovalStore, type LockedApproval, type StoredApproval, type TaskTryKey, encodeCursor } from './store.js';
-
-/**
- * Airflow 3.3.2 fails a HITL task answered before the scheduler has processed the executor event of the
- * workload that parked it (it then sees "success" for a task it has already re-queued). That event can
- * come up to `[workers] min_heartbeat_interval` (5 s) after parking, plus a scheduler loop; so the answer
- * to a request younger than this waits. No person decides that fast; automated voters just wait a little.
- */
-export const DEFAULT_HITL_SETTLE_MS = 10_000;
 
 /** Where policies come from: the watched file, or a fixed set. */
 export interface PolicySource {
@@ -35,12 +35,22 @@ export interface PolicySource {
 export interface VoteContext {
   channel: string;
   idempotencyKey: string | null;
+  /**
+   * What Airflow lets the voter read and change, for votes with the person's Airflow token (API, UI). Channel votes
+   * (a signed link, a mapped Slack user, a signed webhook) carry no Airflow token to ask with: null, policy only.
+   */
+  scope?: DagScope | null;
+  /** When a vote deferred while Airflow was unreachable first arrived (it is counted later). */
+  receivedAt?: string;
 }
 
 /** What Airflow did to a request the bridge had not decided. */
 export type AirflowResolution =
-  | { kind: 'gone' }
-  | { kind: 'answered'; option: string; params_input: Record<string, unknown>; by: string | null };
+  /** The task was cleared or its run deleted (cancelled), or it failed with nobody behind it: Airflow's timeout (expired). */
+  | { kind: 'gone'; expired?: boolean }
+  | { kind: 'answered'; option: string; params_input: Record<string, unknown>; by: string | null }
+  /** The task left its wait without an answer: someone set its state in Airflow (`by`, from Airflow's event log). */
+  | { kind: 'state_changed'; state: string; by: string | null; at: string | null; event: string | null; note: string | null };
 
 /** What happened to an approval, announced after it committed (to notify people, apply effects, count). */
 export type ApprovalEvent =
@@ -65,7 +75,6 @@ export interface ApprovalServiceOptions {
   /** Called after each change committed; listeners must not throw. */
   onEvent: (event: ApprovalEvent) => void;
   now?: () => Date;
-  hitlSettleMs?: number;
 }
 
 /** The note written on the task instance, so Airflow's own UI shows who decided and why. */
@@ -76,9 +85,14 @@ export function decisionNote(state: ApprovalState, approval: StoredApproval, pol
   return [`airgate: ${state} (policy ${approval.policy ?? 'none'} @ ${policyVersion})`, ...lines].join('\n');
 }
 
-export type ApprovalView = StoredApproval & { progress: Progress | null };
+export type ApprovalView = StoredApproval & Pick<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass'>;
 
-const taskKey = (a: StoredApproval) => ({ dag_id: a.dag_id, run_id: a.run_id, task_id: a.task_id, map_index: a.map_index });
+/** What a break-glass review's task id ends with: `@` is no character of an Airflow task id (KEY_REGEX, airflow/sdk/definitions/_internal/node.py:37), so none collides. */
+export const REVIEW_TASK_SUFFIX = '@review';
+
+// Store pages the "mine" inbox reads at a time: few large reads cost less than many small ones.
+const MINE_SCAN_PAGE = 1000;
+
 
 /** Approval rules: policies, levels, quorum, self-approval, forms. Knows nothing of HTTP or SQL. */
 export class ApprovalService {
@@ -86,7 +100,6 @@ export class ApprovalService {
   private readonly policies: PolicySource;
   private readonly onEvent: (event: ApprovalEvent) => void;
   private readonly now: () => Date;
-  private readonly hitlSettleMs: number;
   private readonly escalated: (approvalIds: readonly string[]) => Promise<Map<string, EscalatedApprover[]>>;
 
   constructor(options: ApprovalServiceOptions) {
@@ -94,17 +107,17 @@ export class ApprovalService {
     this.policies = options.policies;
     this.onEvent = options.onEvent;
     this.now = options.now ?? (() => new Date());
-    this.hitlSettleMs = options.hitlSettleMs ?? DEFAULT_HITL_SETTLE_MS;
     this.escalated = options.escalated ?? (async () => new Map());
   }
 
   /** Registers a request (idempotent on the task try) under the policy that matches it now. */
   async register(request: ApprovalRequest, channel: string): Promise<StoredApproval> {
     const set = this.policies.current();
-    const policy = selectPolicy(set, request);
+    const { policy, policy_error } = resolvePolicy(set, request);
     const due = policy ? dueAt(policy, new Date(request.created_at)) : null;
+    const timeout_at = request.timeout_at ? new Date(request.timeout_at).toISOString() : null;
     const { approval, created } = await this.store.register(
-      { ...request, policy: policy?.name ?? null, policy_version: set.version, due_at: due?.toISOString() ?? null },
+      { ...request, timeout_at, policy: policy?.name ?? null, policy_version: set.version, due_at: due?.toISOString() ?? null, policy_error },
       channel,
     );
     if (created) this.onEvent({ kind: 'registered', approval });
@@ -125,6 +138,13 @@ export class ApprovalService {
     return approval;
   }
 
+  /** The approval as `scope`'s person may see it: one of a DAG Airflow does not let them read is not found. */
+  async viewFor(id: string, scope: DagScope): Promise<ApprovalView> {
+    const view = await this.view(id);
+    if (!scope.mayRead(view.dag_id)) throw notFound(`approval ${id} not found`);
+    return view;
+  }
+
   /** The approval as a person sees it: with where its current level stands under today's policies. */
   async view(id: string): Promise<ApprovalView> {
     const approval = await this.get(id);
@@ -133,12 +153,19 @@ export class ApprovalService {
 
   withProgress(approval: StoredApproval, escalated: readonly EscalatedApprover[] = []): ApprovalView {
     const set = this.policies.current();
-    const policy = selectPolicy(set, approval);
-    if (!policy) return { ...approval, progress: null };
+    const { policy, policy_error } = resolvePolicy(set, approval);
+    // A final approval keeps no error: nothing is held any more.
+    const held = approval.state === 'pending' ? policy_error : null;
+    const option_outcomes = optionOutcomes(set, policy, approval.options);
+    const break_glass = approval.state === 'pending' && policy?.break_glass !== undefined;
+    if (!policy) return { ...approval, progress: null, policy_error: held, option_outcomes, break_glass };
     const level = this.levelOf(policy, approval, escalated);
     const tally = this.tally(set, policy, level, approval);
     return {
       ...approval,
+      policy_error: null,
+      option_outcomes,
+      break_glass,
       progress: {
         levels: policy.levels.length,
         level_name: level.name,
@@ -151,18 +178,23 @@ export class ApprovalService {
 
   /**
    * A page of approvals; `mine` keeps those the person may vote on now. Eligibility depends on the policies
-   * in force, not on stored columns, so "mine" filters store pages until the page is full.
+   * in force, not on stored columns, so "mine" filters store pages until the page is full. Only approvals of
+   * `readable` DAGs (those Airflow lets the person read) are listed.
    */
-  async list(query: ApprovalListQuery, person: Person): Promise<{ items: ApprovalView[]; next_cursor: string | null }> {
+  async list(
+    query: ApprovalListQuery,
+    person: Person,
+    readable: ReadonlySet<string>,
+  ): Promise<{ items: ApprovalView[]; next_cursor: string | null }> {
     if (!query.mine) {
-      const page = await this.store.list(query);
+      const page = await this.store.list(query, readable);
       const escalated = await this.escalated(page.items.map((a) => a.id));
       return { items: page.items.map((a) => this.withProgress(a, escalated.get(a.id))), next_cursor: page.next_cursor };
     }
     const items: ApprovalView[] = [];
     let cursor = query.cursor;
     for (;;) {
-      const page = await this.store.list({ ...query, cursor, limit: Math.max(query.limit, 100) });
+      const page = await this.store.list({ ...query, cursor, limit: MINE_SCAN_PAGE }, readable);
       const escalated = await this.escalated(page.items.map((a) => a.id));
       for (const approval of page.items) {
         if (!this.canVote(approval, person, escalated.get(approval.id))) continue;
@@ -184,44 +216,45 @@ export class ApprovalService {
     const policy = selectPolicy(set, approval);
     if (!policy) return false;
     const level = this.levelOf(policy, approval, escalated);
-    const check = checkVote(level, person, { option: approval.options[0] ?? '', reason: 'x', params_input: {} }, {
-      set,
-      policy,
-      requester: approval.requester,
-    });
+    const check = checkVote(level, person, { option: approval.options[0] ?? '', reason: 'x', params_input: {} }, this.context(set, policy, approval));
     return check.ok || check.kind === 'form_invalid';
   }
 
   async vote(id: string, person: Person, input: VoteRequest, ctx: VoteContext): Promise<ApprovalView> {
-    if (ctx.idempotencyKey && (await this.store.findVoteByIdempotencyKey(id, person.user, ctx.idempotencyKey))) {
-      return this.view(id);
-    }
+    // Asked before the lock (Airflow is not called inside a transaction); a refusal is audited under the lock.
+    const airflowAllows = ctx.scope ? await this.airflowAllows(id, ctx.scope) : true;
     const set = this.policies.current();
     const at = this.now().toISOString();
     // Read before the lock (the store's transaction is its own); escalations are only ever added, so a stale read
     // can only refuse someone escalated in the last instant, who may simply vote again.
     const escalated = (await this.escalated([id])).get(id) ?? [];
-    // A refusal is audited and committed, then raised once the transaction has ended.
-    const result = await this.store.withLockedApproval(id, async (locked) => {
-      try {
-        return { change: await this.applyVote(locked, set, person, input, ctx, at, escalated) };
-      } catch (err) {
-        if (!(err instanceof ApiError) || err.status === 409) throw err;
-        await locked.audit({
-          actor: person.user,
-          action: 'vote.refused',
-          channel: ctx.channel,
-          reason: input.reason ?? null,
-          details: { option: input.option, status: err.status, code: err.code, message: err.message, policy_version: set.version },
-        });
-        return { refusal: err };
-      }
-    });
-    if (!result) throw notFound(`approval ${id} not found`);
-    if ('refusal' in result) throw result.refusal;
+    const change = await this.refusalsAudited(
+      id,
+      async (locked) => {
+        // A retry of a vote already counted (its answer was lost, or it was also kept for Airflow): the same answer.
+        if (ctx.idempotencyKey && (await locked.votedWithKey(person.user, ctx.idempotencyKey))) return null;
+        return this.applyVote(locked, set, person, input, ctx, at, escalated, airflowAllows);
+      },
+      (err) => ({
+        actor: person.user,
+        action: 'vote.refused',
+        channel: ctx.channel,
+        reason: input.reason ?? null,
+        details: { option: input.option, status: err.status, code: err.code, message: err.message, policy_version: set.version },
+      }),
+    );
     const view = await this.view(id);
-    if (result.change) this.onEvent({ kind: result.change, approval: view });
+    if (change) this.onEvent({ kind: change, approval: view });
     return view;
+  }
+
+  /** Whether Airflow lets the voter change the approval's task; one of a DAG they may not read is not found. */
+  private async airflowAllows(id: string, scope: DagScope): Promise<boolean> {
+    const approval = await this.get(id);
+    if (!scope.mayRead(approval.dag_id)) throw notFound(`approval ${id} not found`);
+    // A break-glass review has no task of its own: reviewing needs what deciding the bypassed task needed.
+    const task_id = approval.review_of ? approval.task_id.slice(0, -REVIEW_TASK_SUFFIX.length) : approval.task_id;
+    return scope.mayDecide({ ...taskKey(approval), task_id });
   }
 
   /** Records the vote and moves the approval on; returns what changed beyond the vote itself. */
@@ -233,20 +266,27 @@ export class ApprovalService {
     ctx: VoteContext,
     at: string,
     escalated: readonly EscalatedApprover[],
+    airflowAllows: boolean,
   ): Promise<'level_opened' | 'decided' | null> {
     const approval = locked.approval;
     if (approval.state !== 'pending') throw conflict(`approval is already ${approval.state}`);
+    if (!airflowAllows) {
+      throw new ApiError(403, 'airflow_forbidden', `Airflow does not let ${person.user} change tasks of DAG ${approval.dag_id}, which deciding needs`);
+    }
     if (!approval.options.includes(input.option)) {
       throw new ApiError(422, 'invalid_option', `option must be one of ${approval.options.join(', ')}`, 'option');
     }
-    const policy = selectPolicy(set, approval);
+    const { policy, policy_error } = resolvePolicy(set, approval);
+    if (policy_error) throw new ApiError(409, 'policy_error', `this approval is held until the policies file or the request is fixed: ${policy_error}`);
     if (!policy) throw forbidden('no policy covers this approval, so nobody may decide it');
     const levelIndex = Math.min(approval.level, policy.levels.length);
     const level = this.levelOf(policy, approval, escalated);
-    const check = checkVote(level, person, input, { set, policy, requester: approval.requester });
+    const check = checkVote(level, person, input, this.context(set, policy, approval));
     if (!check.ok) throw new ApiError(check.status, check.kind, check.message, 'field' in check ? check.field : undefined);
-    const rejecting = isRejecting(input.option);
-    const formProblem = rejecting ? null : hitlFormProblem(approval.params, input.params_input ?? {});
+    const rejecting = meaningOf(set, policy, input.option) === 'reject';
+    // A "no" needs no form input, but what it gives (feedback, say) reaches Airflow too, so it must fit the form.
+    const given = input.params_input ?? {};
+    const formProblem = rejecting && Object.keys(given).length === 0 ? null : hitlFormProblem(approval.params, given);
     if (formProblem) throw new ApiError(422, 'form_invalid', formProblem.message, formProblem.field);
 
     const vote = {
@@ -265,7 +305,14 @@ export class ApprovalService {
       action: replaced ? 'vote.replaced' : 'vote.recorded',
       channel: ctx.channel,
       reason: vote.reason,
-      details: { option: vote.option, level: levelIndex, level_name: level.name, policy: policy.name, policy_version: set.version },
+      details: {
+        option: vote.option,
+        level: levelIndex,
+        level_name: level.name,
+        policy: policy.name,
+        policy_version: set.version,
+        ...(ctx.receivedAt ? { received_at: ctx.receivedAt } : {}),
+      },
     });
 
     const votes = [...approval.votes.filter((v) => !(v.user === person.user && v.level === levelIndex)), { ...vote, at, replaced: false }];
@@ -285,25 +332,18 @@ export class ApprovalService {
       return 'level_opened';
     }
     const state: ApprovalState = tally.status === 'approved' ? 'approved' : 'rejected';
-    const params_input = rejecting ? {} : completeParams(approval.params, input.params_input ?? {});
-    const outcome: Outcome = { option: input.option, params_input };
+    const deciding = this.decidingVote(set, policy, approval, votes, levelIndex, tally.choice);
+    const params_input = deciding.params_input ? completeParams(approval.params, deciding.params_input) : state === 'approved' ? completeParams(approval.params, {}) : {};
+    const outcome: Outcome = { option: deciding.option, params_input };
     await locked.update({ ...base, final: { state, outcome, at } });
     const decided = { ...approval, ...base, state, outcome, decided_at: at, votes: votes.map((v) => ({ ...v, reason: v.reason ?? null })) };
-    const hitl = [
-      {
-        ...effect('answer_hitl', { key: taskKey(approval), chosen_options: [input.option], params_input }),
-        not_before: new Date(Date.parse(approval.created_at) + this.hitlSettleMs).toISOString(),
-      },
-      effect('task_note', { key: taskKey(approval), note: decisionNote(state, decided, set.version) }),
-    ];
-    // An external approval has no HITL task: its decision reaches Airflow only through its signals.
-    await locked.addEffects([...(approval.external ? [] : hitl), ...signalEffects(decided)], at);
+    await locked.addEffects(closingEffects(decided, decisionNote(state, decided, set.version)), at);
     await locked.audit({
       actor: 'system',
       action: 'approval.decided',
       details: {
         state,
-        option: input.option,
+        option: outcome.option,
         deciding_vote: person.user,
         policy: policy.name,
         policy_version: set.version,
@@ -314,23 +354,125 @@ export class ApprovalService {
     return 'decided';
   }
 
-  /** Closes a pending approval that Airflow resolved on its own (timeout defaults, a cleared task, a deleted run). */
-  async closeFromAirflow(id: string, resolution: AirflowResolution): Promise<void> {
+  /**
+   * Break-glass: someone the policy's `break_glass.allowed` names decides a pending approval at once, past its levels
+   * and quorum, with a reason. Airflow is answered with an approving option (the form's defaults as input), the
+   * approval ends `bypassed`, and a review (an approval of its own, for `break_glass.reviewers`, which the bypasser
+   * may not decide) is opened in the same transaction. A refusal is audited (`bypass.refused`) and changes nothing.
+   */
+  async breakGlass(id: string, person: Person, input: BypassRequest, scope: DagScope | null): Promise<ApprovalView> {
+    const airflowAllows = scope ? await this.airflowAllows(id, scope) : true;
+    const set = this.policies.current();
     const at = this.now().toISOString();
-    await this.store.withLockedApproval(id, async (locked) => {
-      if (locked.approval.state !== 'pending') return;
-      const final =
-        resolution.kind === 'gone'
-          ? { state: 'cancelled' as const, outcome: null, at }
-          : {
-              // No responder means Airflow's own timeout took the defaults.
-              state: resolution.by ? (isRejecting(resolution.option) ? 'rejected' : 'approved') : ('expired' as ApprovalState),
-              outcome: { option: resolution.option, params_input: resolution.params_input },
-              at,
-            };
-      await locked.update({ final });
-      await locked.audit({ actor: 'system', action: 'approval.closed', details: { by_airflow: resolution } });
+    const reviewId = await this.refusalsAudited(
+      id,
+      (locked) => this.applyBypass(locked, set, person, input, at, airflowAllows),
+      (err) => ({
+        actor: person.user,
+        action: 'bypass.refused',
+        channel: BREAK_GLASS_CHANNEL,
+        reason: input.reason,
+        details: { status: err.status, code: err.code, message: err.message, policy_version: set.version },
+      }),
+    );
+    const view = await this.view(id);
+    this.onEvent({ kind: 'decided', approval: view });
+    this.onEvent({ kind: 'registered', approval: await this.get(reviewId) });
+    return view;
+  }
+
+  /**
+   * Runs `work` on the locked approval. A refusal (an ApiError other than a 409 conflict) is audited as `refused`
+   * says and committed, then raised once the transaction has ended; anything else rolls back.
+   */
+  private async refusalsAudited<T>(id: string, work: (locked: LockedApproval) => Promise<T>, refused: (err: ApiError) => NewAuditEntry): Promise<T> {
+    const result = await this.store.withLockedApproval(id, async (locked): Promise<{ done: T } | { refusal: ApiError }> => {
+      try {
+        return { done: await work(locked) };
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status === 409) throw err;
+        await locked.audit(refused(err));
+        return { refusal: err };
+      }
     });
+    if (!result) throw notFound(`approval ${id} not found`);
+    if ('refusal' in result) throw result.refusal;
+    return result.done;
+  }
+
+  /** Checks the bypass against the policy, then decides the approval and opens its review; returns the review's id. */
+  private async applyBypass(locked: LockedApproval, set: PolicySet, person: Person, input: BypassRequest, at: string, airflowAllows: boolean): Promise<string> {
+    const approval = locked.approval;
+    if (approval.state !== 'pending') throw conflict(`approval is already ${approval.state}`);
+    if (approval.review_of) throw conflict('a break-glass review is decided by its reviewers; it cannot be bypassed');
+    if (!airflowAllows) {
+      throw new ApiError(403, 'airflow_forbidden', `Airflow does not let ${person.user} change tasks of DAG ${approval.dag_id}, which bypassing needs`);
+    }
+    const policy = selectPolicy(set, approval);
+    if (!policy?.break_glass) throw new ApiError(403, 'break_glass_not_allowed', `policy "${approval.policy ?? 'none'}" allows no break-glass bypass of this approval`);
+    if (!isEligible(set, policy.break_glass.allowed, person, approval.requester)) {
+      throw new ApiError(403, 'break_glass_not_allowed', `${person.user} is not allowed to break the glass under policy "${policy.name}"`);
+    }
+    if (!policy.self_approval && requestersOf(this.context(set, policy, approval)).includes(person.user)) {
+      throw new ApiError(403, 'self_approval', `policy "${policy.name}" does not let the requester bypass their own request`);
+    }
+    const option = input.option ?? approval.options.find((o) => meaningOf(set, policy, o) === 'approve');
+    if (!option || !approval.options.includes(option) || meaningOf(set, policy, option) !== 'approve') {
+      throw new ApiError(422, 'invalid_option', `a bypass answers with an approving option of ${approval.options.join(', ')}`, 'option');
+    }
+    const review_of = { approval_id: approval.id, policy: policy.name, by: person.user, reason: input.reason };
+    const reviewRequest = {
+      ...approval,
+      task_id: `${approval.task_id}${REVIEW_TASK_SUFFIX}`,
+      subject: `Review a break-glass bypass: ${approval.subject}`,
+      body: `${person.user} bypassed this approval (${option}): ${input.reason}\n\n${approval.body ?? ''}`.trim(),
+      options: [...REVIEW_OPTIONS],
+      params: {},
+      created_at: at,
+      // The bypasser asks for the review, so the policy's self-approval rule keeps them from deciding it.
+      requester: person.user,
+      external: true,
+      signals: [],
+      timeout_at: null,
+      review_of,
+    };
+    const reviewPolicy = resolvePolicy(set, reviewRequest).policy!;
+    const reviewId = await locked.openReview({ ...reviewRequest, policy: reviewPolicy.name, policy_version: set.version, due_at: null });
+    const outcome: Outcome = { option, params_input: completeParams(approval.params, {}) };
+    const bypass = { by: person.user, reason: input.reason, at, review_id: reviewId };
+    await locked.update({ policy: policy.name, policy_version: set.version, bypass, final: { state: 'bypassed', outcome, at } });
+    const bypassed = { ...approval, state: 'bypassed' as const, outcome, decided_at: at, bypass };
+    const note = `${decisionNote('bypassed', bypassed, set.version)}\nbreak-glass by ${person.user}: ${input.reason} (review ${reviewId})`;
+    await locked.addEffects(closingEffects(bypassed, note), at);
+    await locked.audit({
+      actor: person.user,
+      action: 'approval.bypassed',
+      channel: BREAK_GLASS_CHANNEL,
+      reason: input.reason,
+      details: { break_glass: true, option, policy: policy.name, policy_version: set.version, review_id: reviewId, ...signalsAudit(approval) },
+    });
+    return reviewId;
+  }
+
+  /**
+   * Closes a pending approval that Airflow resolved on its own: its timeout took the defaults (expired), the task was
+   * cleared or its run deleted (cancelled), or someone answered or set the task's state in Airflow instead of voting
+   * (bypassed; who did it is audited, as Airflow's event log names them). Returns the state it closed with.
+   */
+  async closeFromAirflow(id: string, resolution: AirflowResolution): Promise<ApprovalState | null> {
+    const at = this.now().toISOString();
+    const closed = await this.store.withLockedApproval(id, async (locked): Promise<ApprovalState | null> => {
+      if (locked.approval.state !== 'pending') return null;
+      const final = closing(resolution, at);
+      await locked.update({ final });
+      await locked.audit({
+        actor: final.state === 'bypassed' ? (bypasser(resolution) ?? 'unknown') : 'system',
+        action: final.state === 'bypassed' ? 'approval.bypassed' : 'approval.closed',
+        details: { by_airflow: resolution },
+      });
+      return final.state;
+    });
+    return closed ?? null;
   }
 
   /**
@@ -347,16 +489,7 @@ export class ApprovalService {
       await locked.update({ final: { state: 'expired', outcome: final, at } });
       const expired = { ...approval, state: 'expired' as const, outcome: final, decided_at: at };
       const note = `${decisionNote('expired', expired, set.version)}\ndeadline: ${final ? `answered ${final.option}` : 'task failed'}`;
-      const hitl = [
-        final
-          ? {
-              ...effect('answer_hitl', { key: taskKey(approval), chosen_options: [final.option], params_input: final.params_input }),
-              not_before: new Date(Date.parse(approval.created_at) + this.hitlSettleMs).toISOString(),
-            }
-          : effect('fail_task', { key: taskKey(approval) }),
-        effect('task_note', { key: taskKey(approval), note }),
-      ];
-      await locked.addEffects([...(approval.external ? [] : hitl), ...signalEffects(expired)], at);
+      await locked.addEffects(closingEffects(expired, note), at);
       await locked.audit({
         actor: 'system',
         action: 'approval.deadline',
@@ -380,16 +513,61 @@ export class ApprovalService {
     return { ...level, approvers: [...level.approvers, ...added] };
   }
 
+  private context(set: PolicySet, policy: Policy, approval: StoredApproval) {
+    return { set, policy, requester: approval.requester, owners: approval.owners };
+  }
+
   private tally(set: PolicySet, policy: Policy, level: Level, approval: StoredApproval): LevelTally {
     const levelIndex = Math.min(approval.level, policy.levels.length);
     const votes = approval.votes
       .filter((v) => v.level === levelIndex && !v.replaced)
-      .map((v) => ({ user: v.user, role: v.role, option: v.option, rejecting: isRejecting(v.option) }));
-    return evaluateLevel(level, votes, { set, policy, requester: approval.requester });
+      .map((v) => countedVote(set, policy, approval, v));
+    return evaluateLevel(level, votes, this.context(set, policy, approval));
+  }
+
+  /**
+   * The vote whose option and input answer Airflow: the latest vote for the choice that passed the level, or, for a
+   * rejection, the latest vote that said no.
+   */
+  private decidingVote(set: PolicySet, policy: Policy, approval: StoredApproval, votes: readonly VoteLike[], levelIndex: number, choice: string | null): VoteLike {
+    const atLevel = votes.filter((v) => v.level === levelIndex && !v.replaced).map((v) => ({ v, counted: countedVote(set, policy, approval, v) }));
+    const found = atLevel.filter(({ counted }) => (choice === null ? counted.rejecting : !counted.rejecting && counted.choice === choice)).at(-1);
+    return found!.v;
   }
 }
 
-/** What a decision publishes, for its audit entry (each signal's delivery is audited by the outbox too). */
+interface VoteLike {
+  user: string;
+  role: string | null;
+  option: string;
+  level: number;
+  replaced: boolean;
+  params_input: Record<string, unknown> | null;
+}
+
+/** A stored vote as the rules count it: its meaning under the policy and the choice its form input makes. */
+function countedVote(set: PolicySet, policy: Policy, approval: StoredApproval, v: VoteLike) {
+  return {
+    user: v.user,
+    role: v.role,
+    option: v.option,
+    rejecting: meaningOf(set, policy, v.option) === 'reject',
+    choice: choiceOf(policy, v.option, completeParams(approval.params, v.params_input ?? {})),
+  };
+}
+
+/** How Airflow's own resolution closes an approval. */
+function closing(resolution: AirflowResolution, at: string): { state: ApprovalState; outcome: Outcome | null; at: string } {
+  if (resolution.kind === 'gone') return { state: resolution.expired ? 'expired' : 'cancelled', outcome: null, at };
+  if (resolution.kind === 'state_changed') return { state: 'bypassed', outcome: null, at };
+  const outcome = { option: resolution.option, params_input: resolution.params_input };
+  // No responder means Airflow's own timeout took the defaults; any responder answered around the bridge.
+  return { state: resolution.by ? 'bypassed' : 'expired', outcome, at };
+}
+
+const bypasser = (resolution: AirflowResolution): string | null => (resolution.kind === 'gone' ? null : resolution.by);
+
+/** What a decision publishes, for its audit entry (each signal's delivery is audited by the effect worker too). */
 function signalsAudit(approval: StoredApproval) {
   return approval.signals.length ? { external: approval.external, signals: approval.signals.map((s) => s.kind) } : {};
 }

@@ -7,10 +7,10 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AirflowActions, AirflowClient } from '../airflow/client.js';
 import { AuditTrail } from '../audit/trail.js';
-import { OutboxWorker } from '../outbox/worker.js';
+import { EffectWorker } from '../effects/worker.js';
 import type { Db } from '../store/db.js';
 import { databases } from '../testing/databases.js';
-import { AIRFLOW, airflowServer, api, memoryDb, silentLog, tokenFor } from '../testing/fake-airflow.js';
+import { AIRFLOW, AUDIT_KEY, airflowKnows, airflowServer, api, memoryDb, silentLog, tokenFor } from '../testing/fake-airflow.js';
 import { SERVICE_TOKEN, buildBridge } from '../testing/harness.js';
 import { Reconciler } from './reconcile.js';
 
@@ -24,7 +24,7 @@ const registration = {
   requester: 'requester',
   external: true,
   signals: [
-    { kind: 'trigger_dag', dag_id: 'airgate_approval_signal', logical_date: '2026-11-25T10:00:00.123456+00:00' },
+    { kind: 'trigger_dag', dag_id: 'airgate_approval_signal' },
     { kind: 'file' },
     { kind: 'asset_event', uri: 'airgate://approvals/deploy' },
   ],
@@ -39,6 +39,7 @@ describe.each(databases)('external approvals and their signals on $name', (datab
   beforeEach(async () => {
     ({ db, drop } = await database.create());
     bridge = buildBridge(db, undefined, undefined, '/var/lib/airgate/signals');
+    airflowServer.use(...airflowKnows({ ...registration, requester: 'requester', hitl: null }));
   });
   afterEach(() => drop());
 
@@ -46,7 +47,7 @@ describe.each(databases)('external approvals and their signals on $name', (datab
     request(app).post('/api/v1/approvals').set('Authorization', `Bearer ${SERVICE_TOKEN}`).send(body as object);
   const status = (token = SERVICE_TOKEN) => request(bridge.app).get(statusPath).set('Authorization', `Bearer ${token}`);
 
-  it('a decision publishes the signals through the outbox, answers no HITL task, and audits what it published', async () => {
+  it('a decision publishes the signals through the effect worker, answers no HITL task, and audits what it published', async () => {
     const created = await register(registration);
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ external: true, state: 'pending' });
@@ -71,9 +72,10 @@ describe.each(databases)('external approvals and their signals on $name', (datab
     expect(JSON.parse(effects[0]!.payload)).toMatchObject({
       dag_id: 'airgate_approval_signal',
       run_id: `airgate__${created.body.id}`,
-      logical_date: '2026-11-25T10:00:00.123456+00:00',
       conf: { airgate_approval: signal },
     });
+    // No logical date: approvals of runs that share one never collide, and each sensor matches its own run id.
+    expect(JSON.parse(effects[0]!.payload)).not.toHaveProperty('logical_date');
     expect(JSON.parse(effects[1]!.payload)).toMatchObject({ signal });
     expect(JSON.parse(effects[2]!.payload)).toMatchObject({ uri: 'airgate://approvals/deploy', extra: { airgate_approval: signal } });
     const audit = (await bridge.trail.list({ approval_id: created.body.id, limit: 10 })).items;
@@ -87,6 +89,7 @@ describe.each(databases)('external approvals and their signals on $name', (datab
   it('the status endpoint shows the latest try to the service token only, and the store has a read-only view', async () => {
     const first = await register(registration);
     expect((await status()).body).toMatchObject({ approval_id: first.body.id, state: 'pending', option: null, decided_at: null, deciders: [] });
+    airflowServer.use(...airflowKnows({ ...registration, try_number: 2, requester: 'requester', hitl: null }));
     const retry = await register({ ...registration, try_number: 2 });
     await request(bridge.app)
       .post(`/api/v1/approvals/${retry.body.id}/votes`)
@@ -111,6 +114,17 @@ describe.each(databases)('external approvals and their signals on $name', (datab
     ]);
   });
 
+  it('an external approval may be registered only by its running task try, with what Airflow records (403, nothing stored)', async () => {
+    const auditBefore = (await bridge.trail.list({ limit: 500 })).items.length;
+    const lied = await register({ ...registration, requester: 'mallory' });
+    expect(lied.status).toBe(403);
+    expect(lied.body.error).toMatchObject({ code: 'registration_unverified', field: 'requester' });
+    airflowServer.use(...airflowKnows({ ...registration, requester: 'requester', hitl: null, state: 'success' }));
+    expect((await register(registration)).body.error).toMatchObject({ code: 'registration_unverified', field: 'try_number' });
+    expect((await bridge.store.list({ state: 'all', limit: 10 })).items).toEqual([]);
+    expect((await bridge.trail.list({ limit: 500 })).items).toHaveLength(auditBefore);
+  });
+
   it('refuses a file signal without a signals directory, or for ids that are not file names', async () => {
     const withoutDir = buildBridge(db).app;
     const refused = await register({ ...registration, signals: [{ kind: 'file' }] }, withoutDir);
@@ -133,19 +147,27 @@ describe.each(databases)('external approvals and their signals on $name', (datab
 });
 
 describe('the reconcile loop and external approvals', () => {
-  it('leaves an external approval pending although Airflow has no HITL request for it', async () => {
+  it('leaves an external approval pending although Airflow has no HITL request for it, while its sensor waits', async () => {
     const bridge = buildBridge(await memoryDb());
     const approval = await bridge.service.register({ ...registration, map_index: -1, body: null, params: {}, tags: [], values: {}, created_at: '2026-11-25T10:00:00.000Z', signals: [] }, 'push');
-    airflowServer.use(http.get(api('/dags/~/dagRuns/~/hitlDetails'), () => HttpResponse.json({ hitl_details: [], total_entries: 0 })));
+    const tis = [
+      { task_id: 'request_approval', map_index: -1, try_number: 1, state: 'success' },
+      { task_id: 'wait_for_approval', map_index: -1, try_number: 1, state: 'up_for_reschedule' },
+    ];
+    airflowServer.use(
+      http.get(api('/dags/~/dagRuns/~/hitlDetails'), () => HttpResponse.json({ hitl_details: [], total_entries: 0 })),
+      http.get(api(`/dags/${registration.dag_id}/dagRuns/:run/taskInstances`), () => HttpResponse.json({ task_instances: tis, total_entries: tis.length })),
+      http.get(api(`/dags/${registration.dag_id}/tasks/request_approval`), () => HttpResponse.json({ task_id: 'request_approval', downstream_task_ids: ['wait_for_approval'] })),
+    );
     await new Reconciler(new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' }), bridge.store, bridge.service, 'airgate', silentLog).runOnce();
     expect((await bridge.store.get(approval.id))?.state).toBe('pending');
   });
 });
 
-describe('the outbox publishing signals', () => {
+describe('the effect worker publishing signals', () => {
   let db: Db;
   let dir: string;
-  let worker: OutboxWorker;
+  let worker: EffectWorker;
   let trail: AuditTrail;
   const at = '2026-11-25T11:00:00.000Z';
   const signal = { approval_id: 'a1', state: 'approved', option: 'Approve' };
@@ -153,9 +175,9 @@ describe('the outbox publishing signals', () => {
   beforeEach(async () => {
     db = await memoryDb();
     dir = mkdtempSync(join(tmpdir(), 'airgate-signals-'));
-    trail = new AuditTrail(db);
+    trail = new AuditTrail(db, AUDIT_KEY);
     const airflow = new AirflowActions(AIRFLOW, { username: 'airgate', password: 'pw' });
-    worker = new OutboxWorker(db, airflow, trail, silentLog, 1000, () => new Date(at), 0, dir);
+    worker = new EffectWorker(db, airflow, trail, silentLog, 1000, () => new Date(at), 0, dir);
     await db
       .insertInto('approval')
       .values({ id: 'a1', dag_id: 'd', run_id: 'r', task_id: 't', map_index: -1, try_number: 1, subject: 's', body: null, options: '[]', params: '{}', state: 'approved', policy: null, policy_version: null, level: 1, created_at: at, due_at: null, decided_at: at, outcome: null, requester: null, tags: '[]', request_values: '{}' })
@@ -169,9 +191,11 @@ describe('the outbox publishing signals', () => {
       .values({ approval_id: 'a1', kind, payload: JSON.stringify(payload), state: 'pending', attempts: 0, next_attempt_at: at, last_error: null, created_at: at, done_at: null })
       .execute();
   const states = async () => (await db.selectFrom('effect').select(['kind', 'state', 'last_error']).orderBy('id').execute());
-  const trigger = { dag_id: 'airgate_approval_signal', run_id: 'airgate__a1', logical_date: '2026-11-25T10:00:00+00:00', conf: { airgate_approval: signal }, note: 'airgate: approved' };
+  const trigger = { dag_id: 'airgate_approval_signal', run_id: 'airgate__a1', conf: { airgate_approval: signal }, note: 'airgate: approved' };
+  // As stored before signal runs lost their logical date.
+  const pinned = { ...trigger, run_id: 'airgate__other', logical_date: '2026-11-25T10:00:00+00:00' };
 
-  it('triggers the signal run pinned to its run id and logical date; a lost reply\'s run counts as done, another run at that date does not', async () => {
+  it("triggers the signal run by its run id, with no logical date; a lost reply's run counts as done, an older effect's clash at its pinned date does not", async () => {
     const posted: unknown[] = [];
     let exists = false;
     airflowServer.use(
@@ -185,13 +209,14 @@ describe('the outbox publishing signals', () => {
     );
     await enqueue('trigger_dag', trigger);
     await worker.kick();
-    expect(posted).toEqual([{ logical_date: trigger.logical_date, conf: trigger.conf, note: trigger.note, dag_run_id: 'airgate__a1' }]);
+    expect(posted).toEqual([{ logical_date: null, conf: trigger.conf, note: trigger.note, dag_run_id: 'airgate__a1' }]);
     exists = true;
     await enqueue('trigger_dag', trigger);
-    await enqueue('trigger_dag', { ...trigger, run_id: 'airgate__other' });
+    await enqueue('trigger_dag', pinned);
     await worker.kick();
     expect((await states()).map((s) => s.state)).toEqual(['done', 'done', 'failed']);
-    expect((await states())[2]!.last_error).toContain('another run of airgate_approval_signal holds logical date');
+    expect((await states())[2]!.last_error).toContain('another run of airgate_approval_signal holds logical date 2026-11-25T10:00:00+00:00');
+    expect(posted.at(-1)).toMatchObject({ logical_date: pinned.logical_date, dag_run_id: 'airgate__other' });
     expect((await trail.list({ approval_id: 'a1', limit: 10 })).items.map((e) => e.action)).toEqual(['effect.applied', 'effect.applied', 'effect.failed']);
   });
 

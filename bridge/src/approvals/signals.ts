@@ -1,5 +1,5 @@
-import { effect } from '../outbox/effects.js';
 import { z } from '../zod.js';
+import { ApprovalState } from './states.js';
 import type { StoredApproval } from './store.js';
 
 // Airflow's own id rules (dag, task, run ids), so a signal file's path never leaves the signals directory.
@@ -12,14 +12,12 @@ const PATH_SEGMENT = /^(?!\.{1,2}$)[A-Za-z0-9_.~:+-]+$/;
 export const Signal = z
   .discriminatedUnion('kind', [
     z
-      .object({
-        kind: z.literal('trigger_dag'),
-        dag_id: z.string().regex(PATH_SEGMENT),
-        logical_date: z.iso.datetime({ offset: true }).openapi({
-          description: "The waiting run's logical date (or run_after): what an ExternalTaskSensor matches on",
-        }),
-      })
-      .strict(),
+      .object({ kind: z.literal('trigger_dag'), dag_id: z.string().regex(PATH_SEGMENT) })
+      .strict()
+      .openapi({
+        description:
+          'Trigger dag_id with run id airgate__<approval id> and no logical date: a sensor matches that run id (airgate.sensors.ApprovalSignalRunSensor), so approvals of runs sharing a logical date never release each other',
+      }),
     z.object({ kind: z.literal('file') }).strict().openapi({
       description: 'Write <AIRGATE_SIGNALS_DIR>/<dag_id>/<run_id>/<task_id>.json atomically',
     }),
@@ -37,11 +35,12 @@ export const ApprovalSignal = z
     task_id: z.string(),
     map_index: z.number().int(),
     try_number: z.number().int(),
-    state: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']),
+    state: ApprovalState,
     option: z.string().nullable().openapi({ description: 'The chosen option; null while pending or when a deadline failed it' }),
     params_input: z.record(z.string(), z.unknown()),
     policy: z.string().nullable(),
     decided_at: z.iso.datetime().nullable(),
+    due_at: z.iso.datetime().nullable().openapi({ description: "The approval's deadline (the earlier of the policy's and Airflow's timeout), what its SLA is measured against" }),
     deciders: z.array(
       z.object({ user: z.string(), option: z.string(), reason: z.string().nullable(), channel: z.string(), at: z.iso.datetime() }),
     ),
@@ -53,7 +52,7 @@ export const ApprovalStatusQuery = z.object({
   dag_id: z.string().min(1),
   run_id: z.string().min(1),
   task_id: z.string().min(1),
-  map_index: z.coerce.number().int().min(-1).default(-1),
+  map_index: z.coerce.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).default(-1),
 });
 
 export function signalOf(approval: StoredApproval): ApprovalSignal {
@@ -69,36 +68,22 @@ export function signalOf(approval: StoredApproval): ApprovalSignal {
     params_input: approval.outcome?.params_input ?? {},
     policy: approval.policy,
     decided_at: approval.decided_at,
-    deciders: approval.votes
-      .filter((v) => !v.replaced)
-      .map((v) => ({ user: v.user, option: v.option, reason: v.reason, channel: v.channel, at: v.at })),
+    due_at: approval.due_at,
+    deciders: [
+      ...approval.votes.filter((v) => !v.replaced).map((v) => ({ user: v.user, option: v.option, reason: v.reason, channel: v.channel, at: v.at })),
+      // The person who broke the glass decided it, past the votes so far.
+      ...(approval.bypass && approval.outcome
+        ? [{ user: approval.bypass.by, option: approval.outcome.option, reason: approval.bypass.reason, channel: BREAK_GLASS_CHANNEL, at: approval.bypass.at }]
+        : []),
+    ],
   };
 }
+
+/** The channel a break-glass bypass is recorded under, where a vote names its own. */
+export const BREAK_GLASS_CHANNEL = 'break_glass';
 
 /** Where a file signal lands under the signals directory; each part is checked against Airflow's id rules. */
 export function signalFileParts(approval: Pick<StoredApproval, 'dag_id' | 'run_id' | 'task_id'>): string[] | null {
   const parts = [approval.dag_id, approval.run_id, `${approval.task_id}.json`];
   return parts.every((p) => PATH_SEGMENT.test(p)) ? parts : null;
-}
-
-/** The outbox effects that publish a decided approval's signals. */
-export function signalEffects(decided: StoredApproval) {
-  const signal = signalOf(decided);
-  return decided.signals.map((s) => {
-    switch (s.kind) {
-      case 'trigger_dag':
-        return effect('trigger_dag', {
-          dag_id: s.dag_id,
-          // Deterministic, so a retry after a lost reply finds its run instead of starting a second one.
-          run_id: `airgate__${decided.id}`,
-          logical_date: s.logical_date,
-          conf: { airgate_approval: signal },
-          note: `airgate: ${signal.state} ${decided.dag_id}/${decided.run_id}/${decided.task_id}`,
-        });
-      case 'file':
-        return effect('signal_file', { signal });
-      case 'asset_event':
-        return effect('asset_event', { uri: s.uri, extra: { airgate_approval: signal } });
-    }
-  });
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { PostgresAdapter, type Selectable, type Transaction } from 'kysely';
 import type { AuditTrail, NewAuditEntry } from '../audit/trail.js';
-import type { ApprovalTable, Database, Db, VoteTable } from '../store/db.js';
-import type { Approval, ApprovalListQuery, ApprovalState, Outcome } from './schemas.js';
-import type { Signal } from './signals.js';
+import { type ApprovalTable, type Database, type Db, type VoteTable, dagIdList } from '../store/db.js';
+import { EFFECTS_CHANNEL, notifyOnCommit } from '../store/wakeups.js';
+import type { Approval, ApprovalListQuery, ApprovalState, Bypass, Outcome, ReviewOf } from './schemas.js';
+import { BREAK_GLASS_CHANNEL, type Signal } from './signals.js';
 
 /** One try of one task instance: what an approval is unique on. */
 export interface TaskTryKey {
@@ -26,9 +27,15 @@ export interface ApprovalRequest extends TaskTryKey {
   tags: string[];
   /** What policy conditions see: the run's conf and the form's defaults. */
   values: Record<string, unknown>;
+  /** The DAG's owners. */
+  owners?: string[];
+  /** When Airflow's response_timeout ends the wait (ISO), if the task has one. */
+  timeout_at?: string | null;
   /** Whether a sensor waits instead of a HITL task (default false), and what to publish once decided. */
   external?: boolean;
   signals?: Signal[];
+  /** On a break-glass review: the bypass it reviews. */
+  review_of?: ReviewOf | null;
 }
 
 /** The request with the policy it was registered under. */
@@ -36,10 +43,15 @@ export interface ApprovalRegistrationRecord extends ApprovalRequest {
   policy: string | null;
   policy_version: string;
   due_at: string | null;
+  /** Why no policy may decide it, recorded with the registration (the view re-evaluates it). */
+  policy_error?: string | null;
 }
 
-export interface StoredApproval extends Omit<Approval, 'progress'> {
+export interface StoredApproval extends Omit<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass'> {
   try_number: number;
+  /** The policy's own deadline (what the deadline timer fires at); `due_at` is the earliest of it and `timeout_at`. */
+  policy_due_at: string | null;
+  owners: string[];
   tags: string[];
   values: Record<string, unknown>;
   policy_version: string | null;
@@ -61,13 +73,13 @@ export interface NewVote {
 export interface NewEffect {
   kind: string;
   payload: unknown;
-  /** Earliest time to apply it (ISO); defaults to the decision's time. */
-  not_before?: string;
 }
 
 /** Writes on one approval, all committed together while the approval is locked. */
 export interface LockedApproval {
   readonly approval: StoredApproval;
+  /** Whether `user` already voted with this Idempotency-Key: asked under the lock, so two tries never both count. */
+  votedWithKey(user: string, key: string): Promise<boolean>;
   /** Adds the vote; an earlier vote by the same person at the same level is marked replaced. */
   recordVote(vote: NewVote, at: string): Promise<{ replaced: boolean }>;
   update(change: {
@@ -76,8 +88,12 @@ export interface LockedApproval {
     policy_version?: string | null;
     due_at?: string | null;
     final?: { state: ApprovalState; outcome: Outcome | null; at: string };
+    bypass?: Bypass;
   }): Promise<void>;
+  /** Registers the break-glass review of this approval in the same transaction; returns the review's id. */
+  openReview(review: ApprovalRegistrationRecord): Promise<string>;
   addEffects(effects: NewEffect[], at: string): Promise<void>;
+  /** Records an audit entry; the transaction's entries are appended together, in order, when its work ends. */
   audit(entry: NewAuditEntry): Promise<void>;
 }
 
@@ -88,8 +104,12 @@ export interface ApprovalStore {
   findByTaskTry(key: TaskTryKey): Promise<StoredApproval | undefined>;
   /** The latest try's approval of one task instance. */
   findLatest(key: Omit<TaskTryKey, 'try_number'>): Promise<StoredApproval | undefined>;
-  list(query: ApprovalListQuery): Promise<{ items: StoredApproval[]; next_cursor: string | null }>;
-  findVoteByIdempotencyKey(approvalId: string, user: string, key: string): Promise<boolean>;
+  /** A page of approvals of the `readable` DAGs only (everything when omitted: the bridge's own loops). */
+  list(query: ApprovalListQuery, readable?: ReadonlySet<string>): Promise<{ items: StoredApproval[]; next_cursor: string | null }>;
+  /** How many approvals are in `state` now (for metrics). */
+  countInState(state: ApprovalState): Promise<number>;
+  /** The pending approvals (with a HITL task) of these tasks of one run. */
+  findPendingTasks(dagId: string, runId: string, taskIds: readonly string[]): Promise<{ id: string; task_id: string }[]>;
   /**
    * Runs `work` with the approval locked against concurrent decisions (row lock on PostgreSQL; SQLite
    * serializes write transactions); everything `work` writes commits, or rolls back, together.
@@ -100,6 +120,10 @@ export interface ApprovalStore {
 }
 
 const json = (value: unknown) => JSON.stringify(value);
+
+/** The earlier of two ISO instants (either may be missing). */
+const earliest = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null ? a : Date.parse(a) <= Date.parse(b) ? a : b;
 
 function toApproval(row: Selectable<ApprovalTable>, votes: Selectable<VoteTable>[]): StoredApproval {
   return {
@@ -129,13 +153,19 @@ function toApproval(row: Selectable<ApprovalTable>, votes: Selectable<VoteTable>
       at: v.at,
       level: v.level,
       replaced: v.replaced === 1,
+      params_input: v.params_input ? (JSON.parse(v.params_input) as Record<string, unknown>) : null,
     })),
     created_at: row.created_at,
-    due_at: row.due_at,
+    due_at: earliest(row.due_at, row.timeout_at),
+    policy_due_at: row.due_at,
+    timeout_at: row.timeout_at,
+    owners: JSON.parse(row.owners) as string[],
     decided_at: row.decided_at,
     outcome: row.outcome ? (JSON.parse(row.outcome) as Outcome) : null,
     external: row.external === 1,
     signals: JSON.parse(row.signals) as Signal[],
+    bypass: row.bypass ? (JSON.parse(row.bypass) as Bypass) : null,
+    review_of: row.review_of ? (JSON.parse(row.review_of) as ReviewOf) : null,
   };
 }
 
@@ -176,6 +206,62 @@ const selectTaskTry = (db: Executor, key: TaskTryKey) =>
     .where('map_index', '=', key.map_index)
     .where('try_number', '=', key.try_number);
 
+/** Inserts a request unless its task try is known (then nothing changes); audits a new one. */
+async function insertApproval(tx: Transaction<Database>, trail: AuditTrail, request: ApprovalRegistrationRecord, channel: string) {
+  const key = { dag_id: request.dag_id, run_id: request.run_id, task_id: request.task_id, map_index: request.map_index, try_number: request.try_number };
+  const inserted = await tx
+    .insertInto('approval')
+    .values({
+      id: randomUUID(),
+      ...key,
+      subject: request.subject,
+      body: request.body,
+      options: json(request.options),
+      params: json(request.params),
+      state: 'pending',
+      policy: request.policy,
+      policy_version: request.policy_version,
+      level: 1,
+      created_at: request.created_at,
+      due_at: request.due_at,
+      decided_at: null,
+      outcome: null,
+      requester: request.requester,
+      tags: json(request.tags),
+      request_values: json(request.values),
+      external: request.external ? 1 : 0,
+      signals: json(request.signals ?? []),
+      owners: json(request.owners ?? []),
+      timeout_at: request.timeout_at ?? null,
+      bypass: null,
+      review_of: request.review_of ? json(request.review_of) : null,
+    })
+    .onConflict((oc) => oc.columns(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  const row = await selectTaskTry(tx, key).executeTakeFirstOrThrow();
+  if (inserted) {
+    await trail.append(tx, {
+      actor: 'system',
+      action: 'approval.registered',
+      channel,
+      approval_id: row.id,
+      details: {
+        ...key,
+        subject: request.subject,
+        requester: request.requester,
+        policy: request.policy,
+        policy_version: request.policy_version,
+        ...(request.policy_error ? { policy_error: request.policy_error } : {}),
+        ...(request.external ? { external: true } : {}),
+        ...(request.signals?.length ? { signals: request.signals } : {}),
+        ...(request.review_of ? { review_of: request.review_of } : {}),
+      },
+    });
+  }
+  return { row, created: inserted !== undefined };
+}
+
 export class SqlApprovalStore implements ApprovalStore {
   private readonly rowLocks: boolean;
 
@@ -187,59 +273,9 @@ export class SqlApprovalStore implements ApprovalStore {
   }
 
   async register(request: ApprovalRegistrationRecord, channel: string) {
-    const key = {
-      dag_id: request.dag_id,
-      run_id: request.run_id,
-      task_id: request.task_id,
-      map_index: request.map_index,
-      try_number: request.try_number,
-    };
     return this.db.transaction().execute(async (tx) => {
-      const inserted = await tx
-        .insertInto('approval')
-        .values({
-          id: randomUUID(),
-          ...key,
-          subject: request.subject,
-          body: request.body,
-          options: json(request.options),
-          params: json(request.params),
-          state: 'pending',
-          policy: request.policy,
-          policy_version: request.policy_version,
-          level: 1,
-          created_at: request.created_at,
-          due_at: request.due_at,
-          decided_at: null,
-          outcome: null,
-          requester: request.requester,
-          tags: json(request.tags),
-          request_values: json(request.values),
-          external: request.external ? 1 : 0,
-          signals: json(request.signals ?? []),
-        })
-        .onConflict((oc) => oc.columns(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      const row = await selectTaskTry(tx, key).executeTakeFirstOrThrow();
-      if (inserted) {
-        await this.trail.append(tx, {
-          actor: 'system',
-          action: 'approval.registered',
-          channel,
-          approval_id: row.id,
-          details: {
-            ...key,
-            subject: request.subject,
-            requester: request.requester,
-            policy: request.policy,
-            policy_version: request.policy_version,
-            ...(request.external ? { external: true } : {}),
-            ...(request.signals?.length ? { signals: request.signals } : {}),
-          },
-        });
-      }
-      return { approval: (await loadApprovals(tx, [row]))[0]!, created: inserted !== undefined };
+      const { row, created } = await insertApproval(tx, this.trail, request, channel);
+      return { approval: (await loadApprovals(tx, [row]))[0]!, created };
     });
   }
 
@@ -267,10 +303,14 @@ export class SqlApprovalStore implements ApprovalStore {
     return row ? (await loadApprovals(this.db, [row]))[0] : undefined;
   }
 
-  async list(query: ApprovalListQuery) {
+  async list(query: ApprovalListQuery, readable?: ReadonlySet<string>) {
     let select = this.db.selectFrom('approval').selectAll();
     if (query.state !== 'all') select = select.where('state', '=', query.state);
     if (query.dag_id) select = select.where('dag_id', '=', query.dag_id);
+    if (query.run_id) select = select.where('run_id', '=', query.run_id);
+    if (query.task_id) select = select.where('task_id', '=', query.task_id);
+    if (query.map_index !== undefined) select = select.where('map_index', '=', query.map_index);
+    if (readable) select = select.where('dag_id', 'in', dagIdList(readable));
     const after = query.cursor ? decodeCursor(query.cursor) : null;
     if (after) {
       select = select.where((eb) =>
@@ -289,15 +329,22 @@ export class SqlApprovalStore implements ApprovalStore {
     };
   }
 
-  async findVoteByIdempotencyKey(approvalId: string, user: string, key: string) {
-    const row = await this.db
-      .selectFrom('vote')
-      .select('id')
-      .where('approval_id', '=', approvalId)
-      .where('user', '=', user)
-      .where('idempotency_key', '=', key)
-      .executeTakeFirst();
-    return row !== undefined;
+  async countInState(state: ApprovalState) {
+    const row = await this.db.selectFrom('approval').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', state).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async findPendingTasks(dagId: string, runId: string, taskIds: readonly string[]) {
+    if (taskIds.length === 0) return [];
+    return this.db
+      .selectFrom('approval')
+      .select(['id', 'task_id'])
+      .where('state', '=', 'pending')
+      .where('external', '=', 0)
+      .where('dag_id', '=', dagId)
+      .where('run_id', '=', runId)
+      .where('task_id', 'in', [...taskIds])
+      .execute();
   }
 
   async withLockedApproval<T>(id: string, work: (locked: LockedApproval) => Promise<T>) {
@@ -307,31 +354,47 @@ export class SqlApprovalStore implements ApprovalStore {
       const row = await select.executeTakeFirst();
       if (!row) return undefined;
       const approval = (await loadApprovals(tx, [row]))[0]!;
-      const trail = this.trail;
+      // Audited last, in one append: the chain's lock (PostgreSQL) is then held only from there to the commit.
+      const audited: NewAuditEntry[] = [];
       const locked: LockedApproval = {
         approval,
+        async votedWithKey(user, key) {
+          const row = await tx
+            .selectFrom('vote')
+            .select('id')
+            .where('approval_id', '=', id)
+            .where('user', '=', user)
+            .where('idempotency_key', '=', key)
+            .executeTakeFirst();
+          return row !== undefined;
+        },
         async recordVote(vote, at) {
           const { params_input, ...rest } = vote;
-          const earlier = await tx
-            .updateTable('vote')
-            .set({ replaced: 1 })
-            .where('approval_id', '=', id)
-            .where('user', '=', vote.user)
-            .where('level', '=', vote.level)
-            .where('replaced', '=', 0)
-            .executeTakeFirst();
+          // The locked approval's votes say whether there is an earlier one to mark replaced: no query when not.
+          const replaced = approval.votes.some((v) => v.user === vote.user && v.level === vote.level && !v.replaced);
+          if (replaced) {
+            await tx
+              .updateTable('vote')
+              .set({ replaced: 1 })
+              .where('approval_id', '=', id)
+              .where('user', '=', vote.user)
+              .where('level', '=', vote.level)
+              .where('replaced', '=', 0)
+              .execute();
+          }
           await tx
             .insertInto('vote')
             .values({ ...rest, approval_id: id, at, replaced: 0, params_input: params_input ? json(params_input) : null })
             .execute();
-          return { replaced: earlier.numUpdatedRows > 0n };
+          return { replaced };
         },
         async update(change) {
-          const { final, ...rest } = change;
+          const { final, bypass, ...rest } = change;
           await tx
             .updateTable('approval')
             .set({
               ...rest,
+              ...(bypass ? { bypass: json(bypass) } : {}),
               ...(final
                 ? { state: final.state, outcome: final.outcome ? json(final.outcome) : null, decided_at: final.at }
                 : {}),
@@ -339,29 +402,34 @@ export class SqlApprovalStore implements ApprovalStore {
             .where('id', '=', id)
             .execute();
         },
+        openReview: async (review) => (await insertApproval(tx, this.trail, review, BREAK_GLASS_CHANNEL)).row.id,
         async addEffects(effects, at) {
-          for (const effect of effects) {
-            await tx
-              .insertInto('effect')
-              .values({
+          if (effects.length === 0) return;
+          await notifyOnCommit(tx, EFFECTS_CHANNEL);
+          await tx
+            .insertInto('effect')
+            .values(
+              effects.map((effect) => ({
                 approval_id: id,
                 kind: effect.kind,
                 payload: json(effect.payload),
                 state: 'pending',
                 attempts: 0,
-                next_attempt_at: effect.not_before && effect.not_before > at ? effect.not_before : at,
+                next_attempt_at: at,
                 last_error: null,
                 created_at: at,
                 done_at: null,
-              })
-              .execute();
-          }
+              })),
+            )
+            .execute();
         },
         async audit(entry) {
-          await trail.append(tx, { approval_id: id, ...entry });
+          audited.push({ approval_id: id, ...entry, at: entry.at ?? new Date().toISOString() });
         },
       };
-      return work(locked);
+      const result = await work(locked);
+      await this.trail.appendAll(tx, audited);
+      return result;
     });
   }
 

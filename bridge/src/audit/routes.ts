@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { scopeOf } from '../http/auth.js';
 import { parse } from '../http/errors.js';
 import { AuditList, AuditListQuery, AuditVerification } from './schemas.js';
 import type { AuditTrail } from './trail.js';
@@ -7,8 +8,9 @@ export function auditRoutes(trail: AuditTrail): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    const { approval_id, cursor, limit } = parse(AuditListQuery, req.query, 'query');
-    const page = await trail.list({ approval_id, after_seq: cursor === undefined ? undefined : Number(cursor), limit });
+    const { cursor, ...filters } = parse(AuditListQuery, req.query, 'query');
+    const readable = scopeOf(req).readable;
+    const page = await trail.list({ ...filters, after_seq: cursor, readable });
     res.json(AuditList.parse(page));
   });
 

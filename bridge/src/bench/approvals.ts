@@ -1,4 +1,5 @@
 // Benchmark (not a test): how the decision path behaves with many approvals. Prints figures; asserts nothing.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { parsePolicies } from '../policies/index.js';
 import { type Db, createDb, migrate } from '../store/db.js';
 import { postgres } from '../testing/databases.js';
 import { quantile } from '../stats/service.js';
+import { benchAtScale } from './scale.js';
 
 const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 10_000);
 const POLICIES = parsePolicies(`version: 1
@@ -21,6 +23,9 @@ policies:
       - { name: stewards, approvers: [group:stewards], rule: { n_of: 3 } }
 `);
 
+// The DAGs a person may read, as Airflow would list them for alice.
+const DAGS: ReadonlySet<string> = new Set(Array.from({ length: 50 }, (_, i) => `dag_${i}`));
+
 const ms = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return `p50 ${quantile(sorted, 0.5)!.toFixed(2)} ms, p95 ${quantile(sorted, 0.95)!.toFixed(2)} ms`;
@@ -28,7 +33,8 @@ const ms = (values: number[]) => {
 
 async function run(label: string, open: () => Promise<{ db: Db; drop: () => Promise<void> }>) {
   const { db, drop } = await open();
-  const store = new SqlApprovalStore(db, new AuditTrail(db));
+  const trail = new AuditTrail(db, randomBytes(32));
+  const store = new SqlApprovalStore(db, trail);
   const service = new ApprovalService({ store, policies: { current: () => POLICIES }, onEvent: () => undefined });
 
   let started = performance.now();
@@ -46,7 +52,7 @@ async function run(label: string, open: () => Promise<{ db: Db; drop: () => Prom
   let cursor: string | undefined;
   for (let i = 0; i < 100; i++) {
     const t = performance.now();
-    const page = await service.list({ state: 'pending', limit: 100, cursor }, { user: 'alice', role: 'user' });
+    const page = await service.list({ state: 'pending', limit: 100, cursor }, { user: 'alice', role: 'user' }, DAGS);
     pages.push(performance.now() - t);
     cursor = page.next_cursor ?? undefined;
   }
@@ -63,7 +69,7 @@ async function run(label: string, open: () => Promise<{ db: Db; drop: () => Prom
   const voteSeconds = (performance.now() - started) / 1000;
 
   const t = performance.now();
-  const verified = await new AuditTrail(db).verify();
+  const verified = await trail.verify();
   const verifySeconds = (performance.now() - t) / 1000;
 
   console.log(`bench ${label}: register ${APPROVALS} approvals: ${(APPROVALS / registerSeconds).toFixed(0)}/s`);
@@ -74,11 +80,20 @@ async function run(label: string, open: () => Promise<{ db: Db; drop: () => Prom
   await drop();
 }
 
-await run('sqlite (file)', async () => {
+const sqliteFile = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'airgate-bench-'));
   const db = createDb({ sqliteFile: join(dir, 'bench.sqlite') });
   await migrate(db);
   return { db, drop: async () => (await db.destroy(), rmSync(dir, { recursive: true, force: true })) };
-});
+};
 // A throwaway database on the local PostgreSQL, as the store suites use.
-await run('postgres', () => postgres.create());
+const stores = [
+  ['sqlite (file)', sqliteFile],
+  ['postgres', () => postgres.create()],
+] as const;
+for (const [label, open] of stores) await run(label, open);
+for (const [label, open] of stores) {
+  const { db, drop } = await open();
+  await benchAtScale(label, db);
+  await drop();
+}

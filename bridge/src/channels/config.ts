@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { own } from '../own.js';
 import { z } from '../zod.js';
 
-/** Channels a notification can go out on; `outbox` (the local outbox) always holds every message. */
-export const CHANNEL_NAMES = ['outbox', 'email', 'slack', 'teams', 'webhook'] as const;
+/** Channels a notification can go out on; `messages` (the bridge's own list, GET /api/v1/messages) holds every message. */
+export const CHANNEL_NAMES = ['messages', 'email', 'slack', 'teams', 'webhook'] as const;
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 
+/** A channel as a channels file or a query names it: `outbox`, the former name of `messages`, is read as it until the next release. */
+export const Channel = z.preprocess((name) => (name === 'outbox' ? 'messages' : name), z.enum(CHANNEL_NAMES));
+
 const Name = z.string().min(1);
-const Channel = z.enum(CHANNEL_NAMES);
 
 /** Where one person is reached on each channel; a channel without an address for them is a failed delivery. */
 const Person = z.strictObject({
@@ -18,9 +21,9 @@ const Person = z.strictObject({
 });
 
 const Route = z.strictObject({
-  channels: z.array(Channel).min(1).default(['outbox']),
-  /** Where a delivery goes once its channel gave up; the outbox (always reachable) by default. */
-  fallback: Channel.default('outbox'),
+  channels: z.array(Channel).min(1).default(['messages']),
+  /** Where a delivery goes once its channel gave up; `messages` (always reachable) by default. */
+  fallback: Channel.default('messages'),
 });
 
 /** Secrets stay in the environment: the file names the variable, which must be set when the file is loaded. */
@@ -37,7 +40,7 @@ export const ChannelsFileSchema = z.strictObject({
   people: z.record(Name, Person).default({}),
   /** Channels used for a policy's notifications (by policy name); `default` for every other policy. */
   policies: z.record(Name, Route).default({}),
-  default: Route.default({ channels: ['outbox'], fallback: 'outbox' }),
+  default: Route.default({ channels: ['messages'], fallback: 'messages' }),
   delivery: z
     .strictObject({
       max_attempts: z.int().min(1).max(50).default(5),
@@ -81,16 +84,16 @@ export function parseChannels(text: string, source = 'channels.yaml', env: NodeJ
     ...Object.entries(inbound).map(([name, hook]): [string, string] => [`webhooks.inbound.${name}.secret_env`, hook.secret_env]),
   ];
   for (const [path, variable] of named) {
-    if (!env[variable]) throw new Error(`${source}: ${path}: environment variable ${variable} is not set`);
+    if (!own(env, variable)) throw new Error(`${source}: ${path}: environment variable ${variable} is not set`);
   }
   return result.data;
 }
 
-/** `AIRGATE_CHANNELS_FILE` when set, else only the local outbox. */
+/** `AIRGATE_CHANNELS_FILE` when set, else only the bridge's own list of messages. */
 export function loadChannels(path: string | undefined, env: NodeJS.ProcessEnv): ChannelsConfig {
   return path ? parseChannels(readFileSync(path, 'utf8'), path, env) : emptyChannelsConfig();
 }
 
 export function routeFor(config: ChannelsConfig, policy: string | null): ChannelRoute {
-  return (policy !== null ? config.policies[policy] : undefined) ?? config.default;
+  return (policy !== null ? own(config.policies, policy) : undefined) ?? config.default;
 }

@@ -1,14 +1,14 @@
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ApprovalEvent, ApprovalService, PolicySource } from '../approvals/service.js';
 import type { AuditTrail } from '../audit/trail.js';
 import { AddressBook } from '../deliveries/addresses.js';
 import { deliveryRoutes, registerDeliveryMetrics } from '../deliveries/routes.js';
+import { escalationRoutes } from '../escalations/routes.js';
 import { DeliveryWorker } from '../deliveries/worker.js';
-import { requirePerson } from '../http/auth.js';
-import type { TokenVerifier } from '../identity/tokens.js';
 import { Notifier } from '../notifications/notifier.js';
+import { own } from '../own.js';
 import type { Db } from '../store/db.js';
 import { cancelTimers } from '../timers/store.js';
 import { TimerWorker } from '../timers/worker.js';
@@ -23,7 +23,7 @@ import { inboundHookRoutes } from './webhooks/inbound.js';
 import { WebhookSender } from './webhooks/outbound.js';
 import type { Sender } from './types.js';
 
-export { escalatedApprovers } from './escalated.js';
+export { escalatedApprovers } from '../escalations/store.js';
 
 export interface ChannelsDeps {
   db: Db;
@@ -32,11 +32,10 @@ export interface ChannelsDeps {
   policies: PolicySource;
   log: Logger;
   config: ChannelsConfig;
-  verifyToken: TokenVerifier;
   /** Where people reach this bridge (one-click links point here), e.g. https://airgate.example.com. */
   publicUrl: string;
-  /** Signs one-click links: see linkSecret(). */
-  linkSecret: Uint8Array;
+  /** Signs one-click links (AIRGATE_LINK_SECRET); null when no channel sends them, so `/a/*` is not mounted. */
+  linkSecret: Uint8Array | null;
   /** Enables email when set: smtp(s)://[user:pass@]host:port. */
   smtpUrl?: string | undefined;
   /** Where the channels file's `secret_env` names are looked up (process.env in production). */
@@ -58,17 +57,18 @@ export function createChannels(deps: ChannelsDeps) {
   const { db, log } = deps;
   const now = deps.now ?? (() => new Date());
   const book = new AddressBook(deps.config);
-  const tokens = new LinkTokens(deps.linkSecret, deps.publicUrl, now);
-  const email = deps.smtpUrl ? new EmailSender(deps.smtpUrl, deps.config.email.from, tokens) : null;
+  const tokens = deps.linkSecret ? new LinkTokens(deps.linkSecret, deps.publicUrl, now) : null;
+  if (deps.smtpUrl && !tokens) throw new Error('email sends one-click links: it needs a link secret');
+  const email = deps.smtpUrl && tokens ? new EmailSender(deps.smtpUrl, deps.config.email.from, tokens) : null;
   const outbound = deps.config.webhooks.outbound;
-  const webhook = outbound ? new WebhookSender(deps.env[outbound.secret_env] ?? '', now) : null;
-  const slack = deps.config.slack ? slackClient(deps.env[deps.config.slack.bot_token_env] ?? '', deps.slackApiUrl) : null;
+  const webhook = outbound ? new WebhookSender(own(deps.env, outbound.secret_env) ?? '', now) : null;
+  const slack = deps.config.slack ? slackClient(own(deps.env, deps.config.slack.bot_token_env) ?? '', deps.slackApiUrl) : null;
   const senders: Partial<Record<ChannelName, Sender>> = {
     ...(email ? { email } : {}),
     ...(webhook ? { webhook } : {}),
     ...(slack ? { slack: new SlackSender(slack) } : {}),
-    // Teams needs nothing but each person's URL, so it is always available.
-    teams: new TeamsSender(tokens),
+    // Teams needs nothing but each person's URL and the link secret its cards' buttons are signed with.
+    ...(tokens ? { teams: new TeamsSender(tokens) } : {}),
     ...deps.senders,
   };
   const notifier = new Notifier(deps.policies, book);
@@ -117,6 +117,8 @@ export function createChannels(deps: ChannelsDeps) {
   return {
     notifier,
     links: tokens,
+    /** The optional public routes publicRoutes() mounts, for the OpenAPI document this bridge serves. */
+    mounted: { links: tokens !== null, slack: slack !== null },
     timers,
     deliveries,
     /** ApprovalService's onEvent (call it from there); never throws, failures are logged and the sweep catches up. */
@@ -130,20 +132,21 @@ export function createChannels(deps: ChannelsDeps) {
     async idle(): Promise<void> {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     },
-    /** Person-authenticated API: mount at `/api/v1`. */
-    apiRoutes(): Router {
+    /** Person-authenticated API behind `person` (the app's person check and rate limit): mount at `/api/v1`. */
+    apiRoutes(person: RequestHandler[]): Router {
       const router = Router();
-      router.use(['/outbox', '/deliveries', '/approvals/:id/escalations'], requirePerson(deps.verifyToken));
+      router.use(['/messages', '/outbox', '/deliveries', '/approvals/:id/escalations'], person);
       router.use(deliveryRoutes(db));
+      router.use(escalationRoutes(db));
       return router;
     },
     /** Channel endpoints that authenticate by their own signatures: mount at the root, before the 404 handler. */
     publicRoutes(): Router {
       const router = Router();
-      router.use(linkRoutes({ db, service: deps.service, policies: deps.policies, trail: deps.trail, tokens, now }));
+      if (tokens) router.use(linkRoutes({ db, service: deps.service, policies: deps.policies, trail: deps.trail, tokens, now }));
       router.use(inboundHookRoutes({ db, service: deps.service, trail: deps.trail, config: deps.config, env: deps.env, now }));
       if (slack && deps.config.slack) {
-        const signingSecret = deps.env[deps.config.slack.signing_secret_env] ?? '';
+        const signingSecret = own(deps.env, deps.config.slack.signing_secret_env) ?? '';
         router.use(slackInteractionRoutes({ db, service: deps.service, policies: deps.policies, trail: deps.trail, config: deps.config, client: slack, signingSecret, log, now }));
       }
       return router;

@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
-import type { Db, DeliveryTable } from '../store/db.js';
-import type { Delivery, DeliveryListQuery, OutboxListQuery, OutboxMessage } from './schemas.js';
+import { type Db, type DeliveryTable, dagIdList } from '../store/db.js';
+import type { Delivery, DeliveryListQuery, MessageListQuery, Message } from './schemas.js';
 
 const encode = (created_at: string, id: string) => Buffer.from(`${created_at}|${id}`).toString('base64url');
 function decode(cursor: string): { created_at: string; id: string } | null {
@@ -8,9 +8,16 @@ function decode(cursor: string): { created_at: string; id: string } | null {
   return created_at && id ? { created_at, id } : null;
 }
 
-/** The local outbox: every stored message, newest first, with how each of its deliveries stands. */
-export async function listOutbox(db: Db, query: OutboxListQuery): Promise<{ items: OutboxMessage[]; next_cursor: string | null }> {
-  let select = db.selectFrom('notification').selectAll();
+/** The messages: every stored message about the `readable` DAGs, newest first, with how each of its deliveries stands. */
+export async function listMessages(
+  db: Db,
+  query: MessageListQuery,
+  readable: ReadonlySet<string>,
+): Promise<{ items: Message[]; next_cursor: string | null }> {
+  let select = db
+    .selectFrom('notification')
+    .selectAll()
+    .where('approval_id', 'in', (eb) => eb.selectFrom('approval').select('id').where('dag_id', 'in', dagIdList(readable)));
   if (query.approval_id) select = select.where('approval_id', '=', query.approval_id);
   if (query.recipient) select = select.where('recipient', '=', query.recipient);
   if (query.state || query.channel) {
@@ -45,13 +52,13 @@ export async function listOutbox(db: Db, query: OutboxListQuery): Promise<{ item
   };
 }
 
-const toDelivery = (d: Selectable<DeliveryTable> & { approval_id: string; recipient: string }): Delivery => ({
+const toDelivery = (d: Selectable<DeliveryTable> & { approval_id: string; recipient: string }, showAddress: boolean): Delivery => ({
   id: d.id,
   notification_id: d.notification_id,
   approval_id: d.approval_id,
   recipient: d.recipient,
   channel: d.channel,
-  address: d.address,
+  address: showAddress ? d.address : null,
   state: d.state as Delivery['state'],
   attempts: d.attempts,
   last_error: d.last_error,
@@ -61,19 +68,29 @@ const toDelivery = (d: Selectable<DeliveryTable> & { approval_id: string; recipi
   fallback_of: d.fallback_of,
 });
 
-/** Delivery rows, newest first; `state=failed` lists what never reached its channel. */
-export async function listDeliveries(db: Db, query: DeliveryListQuery): Promise<{ items: Delivery[]; next_cursor: string | null }> {
+/**
+ * Delivery rows about the `readable` DAGs, newest first; `state=failed` lists what never reached its channel.
+ * Addresses (emails, Slack ids, Teams URLs: bearer secrets) only when `showAddresses`.
+ */
+export async function listDeliveries(
+  db: Db,
+  query: DeliveryListQuery,
+  readable: ReadonlySet<string>,
+  showAddresses: boolean,
+): Promise<{ items: Delivery[]; next_cursor: string | null }> {
   let select = db
     .selectFrom('delivery')
     .innerJoin('notification', 'notification.id', 'delivery.notification_id')
+    .innerJoin('approval', 'approval.id', 'notification.approval_id')
     .selectAll('delivery')
-    .select(['notification.approval_id', 'notification.recipient']);
+    .select(['notification.approval_id', 'notification.recipient'])
+    .where('approval.dag_id', 'in', dagIdList(readable));
   if (query.state) select = select.where('delivery.state', '=', query.state);
   if (query.channel) select = select.where('delivery.channel', '=', query.channel);
   if (query.approval_id) select = select.where('notification.approval_id', '=', query.approval_id);
   if (query.cursor) select = select.where('delivery.id', '<', Number(query.cursor));
   const rows = await select.orderBy('delivery.id', 'desc').limit(query.limit + 1).execute();
-  const page = rows.slice(0, query.limit).map(toDelivery);
+  const page = rows.slice(0, query.limit).map((d) => toDelivery(d, showAddresses));
   const last = page.at(-1);
   return { items: page, next_cursor: rows.length > query.limit && last ? String(last.id) : null };
 }

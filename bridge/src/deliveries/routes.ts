@@ -1,28 +1,25 @@
 import { Router } from 'express';
 import { Gauge, type Registry } from 'prom-client';
+import { scopeOf } from '../http/auth.js';
 import { parse } from '../http/errors.js';
-import { ApprovalIdParam } from '../approvals/schemas.js';
 import type { Db } from '../store/db.js';
-import { deliveryCounts, listDeliveries, listOutbox } from './queries.js';
-import { DeliveryList, DeliveryListQuery, EscalationList, OutboxList, OutboxListQuery } from './schemas.js';
+import { deliveryCounts, listDeliveries, listMessages } from './queries.js';
+import { DeliveryList, DeliveryListQuery, MessageList, MessageListQuery } from './schemas.js';
 
 /**
- * People's read-only views of what the bridge sent: the local outbox, delivery rows, and who escalations added.
- * Mount behind the person check. Messages hold summaries only (never a one-click link), so any signed-in
- * person may read them, like the approvals themselves.
+ * People's read-only views of what the bridge sent: the stored messages and their delivery rows.
+ * Mount behind the person check. Messages hold summaries only (never a one-click link); like the approvals
+ * themselves, each person sees those of the DAGs Airflow lets them read, and only admins see addresses.
  */
 export function deliveryRoutes(db: Db): Router {
   const router = Router();
-  router.get('/outbox', async (req, res) => {
-    res.json(OutboxList.parse(await listOutbox(db, parse(OutboxListQuery, req.query, 'query'))));
+  // `/outbox` is the deprecated name of `/messages`, answered the same for one release.
+  router.get(['/messages', '/outbox'], async (req, res) => {
+    res.json(MessageList.parse(await listMessages(db, parse(MessageListQuery, req.query, 'query'), scopeOf(req).readable)));
   });
   router.get('/deliveries', async (req, res) => {
-    res.json(DeliveryList.parse(await listDeliveries(db, parse(DeliveryListQuery, req.query, 'query'))));
-  });
-  router.get('/approvals/:id/escalations', async (req, res) => {
-    const { id } = parse(ApprovalIdParam, req.params, 'id');
-    const items = await db.selectFrom('approval_escalation').select(['level', 'step', 'approver', 'reason', 'at']).where('approval_id', '=', id).orderBy('id').execute();
-    res.json(EscalationList.parse({ items }));
+    const scope = scopeOf(req);
+    res.json(DeliveryList.parse(await listDeliveries(db, parse(DeliveryListQuery, req.query, 'query'), scope.readable, scope.admin)));
   });
   return router;
 }

@@ -1,4 +1,4 @@
-import { CHANNEL_NAMES } from '../channels/config.js';
+import { Channel } from '../channels/config.js';
 import { z } from '../zod.js';
 
 export const DELIVERY_STATES = ['queued', 'sent', 'failed'] as const;
@@ -10,7 +10,10 @@ export const Delivery = z
     approval_id: z.string(),
     recipient: z.string(),
     channel: z.string(),
-    address: z.string().openapi({ description: 'Where the channel sends it (email address, Slack id, URL); empty when none is known' }),
+    address: z.string().nullable().openapi({
+      description:
+        'Where the channel sends it (email address, Slack id, URL; empty when none is known). Addresses are bearer secrets: null unless the caller is an Airflow admin',
+    }),
     state: z.enum(DELIVERY_STATES),
     attempts: z.number().int(),
     last_error: z.string().nullable(),
@@ -26,14 +29,14 @@ export const DeliveryList = z.object({ items: z.array(Delivery), next_cursor: z.
 
 export const DeliveryListQuery = z.object({
   state: z.enum(DELIVERY_STATES).optional(),
-  channel: z.enum(CHANNEL_NAMES).optional(),
+  channel: Channel.optional(),
   approval_id: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().regex(/^\d+$/, 'expected a cursor from next_cursor').optional(),
 });
 export type DeliveryListQuery = z.infer<typeof DeliveryListQuery>;
 
-export const OutboxMessage = z
+export const Message = z
   .object({
     id: z.string(),
     approval_id: z.string(),
@@ -44,28 +47,17 @@ export const OutboxMessage = z
     created_at: z.iso.datetime(),
     deliveries: z.array(Delivery.pick({ id: true, channel: true, state: true, attempts: true, last_error: true, sent_at: true, fallback_of: true })),
   })
-  .openapi('OutboxMessage');
-export type OutboxMessage = z.infer<typeof OutboxMessage>;
+  .openapi('Message');
+export type Message = z.infer<typeof Message>;
 
-export const OutboxList = z.object({ items: z.array(OutboxMessage), next_cursor: z.string().nullable() }).openapi('OutboxList');
+export const MessageList = z.object({ items: z.array(Message), next_cursor: z.string().nullable() }).openapi('MessageList');
 
-export const OutboxListQuery = z.object({
+export const MessageListQuery = z.object({
   approval_id: z.string().min(1).optional(),
   recipient: z.string().min(1).optional(),
   state: z.enum(DELIVERY_STATES).optional().openapi({ description: 'Messages with a delivery in this state' }),
-  channel: z.enum(CHANNEL_NAMES).optional().openapi({ description: 'Messages with a delivery on this channel (with state: that delivery)' }),
+  channel: Channel.optional().openapi({ description: 'Messages with a delivery on this channel (with state: that delivery)' }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().min(1).optional(),
 });
-export type OutboxListQuery = z.infer<typeof OutboxListQuery>;
-
-export const Escalation = z
-  .object({
-    level: z.number().int(),
-    step: z.number().int().openapi({ description: "Index of the policy's escalation step; -1 when the deadline escalated" }),
-    approver: z.string().openapi({ description: 'A user name, or role:NAME' }),
-    reason: z.string(),
-    at: z.iso.datetime(),
-  })
-  .openapi('Escalation');
-export const EscalationList = z.object({ items: z.array(Escalation) }).openapi('EscalationList');
+export type MessageListQuery = z.infer<typeof MessageListQuery>;

@@ -18,8 +18,8 @@ export interface NewNotification {
 }
 
 /**
- * Stores `items` with one delivery per channel of their policy's route, in the caller's transaction. The local
- * outbox copy is delivered by being stored. A channel that cannot reach the recipient is a failed delivery handed
+ * Stores `items` with one delivery per channel of their policy's route, in the caller's transaction. The
+ * `messages` delivery is made by being stored. A channel that cannot reach the recipient is a failed delivery handed
  * at once to the fallback, so no message disappears because an address is missing.
  */
 export async function enqueueNotifications(tx: Executor, book: AddressBook, items: NewNotification[], at: string): Promise<string[]> {
@@ -29,10 +29,10 @@ export async function enqueueNotifications(tx: Executor, book: AddressBook, item
     ids.push(id);
     const { policy, ...row } = item;
     await tx.insertInto('notification').values({ id, ...row, created_at: at }).execute();
-    await insertDelivery(tx, { notification_id: id, channel: 'outbox', address: item.recipient, state: 'sent', at });
+    await insertDelivery(tx, { notification_id: id, channel: 'messages', address: item.recipient, state: 'sent', at });
     const route = book.channelsFor(policy);
     for (const channel of route.channels) {
-      // Only Airflow knows who holds a role, so a role is addressed on the outbox (and the webhook, which takes
+      // Only Airflow knows who holds a role, so a role is addressed on `messages` (and the webhook, which takes
       // everything); a "failed" delivery for each role message on person channels would be noise, not a signal.
       if (item.recipient.startsWith('role:') && channel !== 'webhook') continue;
       const address = book.resolve(channel, item.recipient);
@@ -49,7 +49,7 @@ export async function enqueueNotifications(tx: Executor, book: AddressBook, item
 
 /**
  * Queues the fallback for a delivery that gave up. A fallback is not handed over again, and when the fallback
- * is the failed channel itself (or cannot reach the recipient) the outbox copy stands as the last resort.
+ * is the failed channel itself (or cannot reach the recipient) the `messages` copy stands as the last resort.
  */
 export async function handOver(
   tx: Executor,
@@ -66,8 +66,8 @@ export async function handOver(
     notification_id: failed.notification_id,
     channel: fallback,
     address: address.address,
-    // The outbox already holds the message: handing over to it is immediate.
-    state: fallback === 'outbox' ? 'sent' : 'queued',
+    // The bridge's list already holds the message: handing over to it is immediate.
+    state: fallback === 'messages' ? 'sent' : 'queued',
     at,
     fallbackOf: failed.id,
   });

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isStoreUnreachable } from '../store/db.js';
 import { z } from '../zod.js';
 
 export const ErrorBody = z
@@ -32,7 +33,9 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: str
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.join('.') : where;
+  // An unknown key is named itself, so the client sees which field it must not send.
+  const path = issue ? [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])] : [];
+  const field = path.length > 0 ? path.join('.') : where;
   throw badRequest(`${field}: ${issue?.message ?? 'invalid'}`, field);
 }
 
@@ -46,7 +49,10 @@ export function errorHandler(log: { error: (obj: unknown, msg: string) => void }
     if (err instanceof ApiError) apiError = err;
     else if (err?.type === 'entity.parse.failed') apiError = badRequest('body: malformed JSON', 'body');
     else if (err?.type === 'entity.too.large') apiError = new ApiError(413, 'too_large', 'body: too large', 'body');
-    else {
+    else if (isStoreUnreachable(err)) {
+      log.error({ err }, 'store unreachable');
+      apiError = unavailable('the store is unreachable; nothing was changed, try again shortly');
+    } else {
       log.error({ err }, 'unhandled error');
       apiError = new ApiError(500, 'internal', 'internal error');
     }

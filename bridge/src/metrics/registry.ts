@@ -2,7 +2,9 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface MetricSources {
   pendingApprovals: () => Promise<number>;
-  outbox: () => Promise<{ pending: number; failed: number }>;
+  /** Approvals closed as bypassed, ever: each is a task someone marked in Airflow instead of deciding. */
+  bypassedApprovals: () => Promise<number>;
+  effects: () => Promise<{ pending: number; failed: number }>;
 }
 
 /** Prometheus metrics: gauges read their sources at scrape time, counters count as things happen. */
@@ -30,12 +32,20 @@ export function createMetrics(sources: MetricSources) {
     },
   });
   new Gauge({
-    name: 'airgate_outbox_effects',
+    name: 'airgate_approvals_bypassed',
+    help: 'Approvals whose task was marked or answered in Airflow instead of decided through airgate',
+    registers: [registry],
+    async collect() {
+      this.set(await sources.bypassedApprovals());
+    },
+  });
+  new Gauge({
+    name: 'airgate_effects',
     help: 'Effects on Airflow not yet applied (pending) or given up on (failed)',
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
-      const depth = await sources.outbox();
+      const depth = await sources.effects();
       this.set({ state: 'pending' }, depth.pending);
       this.set({ state: 'failed' }, depth.failed);
     },

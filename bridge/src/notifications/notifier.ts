@@ -3,6 +3,7 @@ import type { PolicySource } from '../approvals/service.js';
 import type { StoredApproval } from '../approvals/store.js';
 import type { AddressBook } from '../deliveries/addresses.js';
 import { enqueueNotifications } from '../deliveries/store.js';
+import { levelEscalations } from '../escalations/store.js';
 import type { Database } from '../store/db.js';
 import { currentApprovers } from './recipients.js';
 import { type NotificationKind, renderNotification } from './render.js';
@@ -18,7 +19,7 @@ export class Notifier {
 
   /** The open level's approvers (with escalated ones); returns who was notified. */
   async notifyApprovers(tx: Executor, approval: StoredApproval, kind: NotificationKind, at: string, note?: string): Promise<string[]> {
-    const escalated = await escalatedApprovers(tx, approval.id, approval.level);
+    const escalated = await levelEscalations(tx, approval.id, approval.level);
     const recipients = currentApprovers(this.policies.current(), approval, escalated);
     await this.notify(tx, approval, kind, recipients, at, note);
     return recipients;
@@ -33,16 +34,4 @@ export class Notifier {
       at,
     );
   }
-}
-
-/** People and roles (`role:NAME`) escalations added to one level of an approval, in the order they were added. */
-export async function escalatedApprovers(tx: Executor, approvalId: string, level: number): Promise<string[]> {
-  const rows = await tx
-    .selectFrom('approval_escalation')
-    .select('approver')
-    .where('approval_id', '=', approvalId)
-    .where('level', '=', level)
-    .orderBy('id')
-    .execute();
-  return rows.map((row) => row.approver);
 }

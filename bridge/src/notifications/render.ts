@@ -21,7 +21,7 @@ export interface RenderedText {
   text: string;
 }
 
-/** The channel-neutral message: what the local outbox stores and every channel starts from. */
+/** The channel-neutral message: what the bridge's list of messages stores and every channel starts from. */
 export function renderNotification(kind: NotificationKind, approval: StoredApproval, note?: string): RenderedText {
   const where = `${approval.dag_id} / ${approval.task_id} (run ${approval.run_id}${approval.map_index >= 0 ? `, map ${approval.map_index}` : ''})`;
   const lines = [where];

@@ -1,10 +1,21 @@
 import { compileExpression, useDotAccessOperatorAndOptionalChaining } from 'filtrex';
 
+/** Whether a condition holds for a request, or why it could not be evaluated (a value missing or of the wrong type). */
+export type ConditionResult = { readonly ok: true; readonly match: boolean } | { readonly ok: false; readonly error: string };
+
 /** A policy's `when`: a filtrex expression over the request's values (run conf merged with the form's values). */
 export interface Condition {
   readonly source: string;
-  test(values: Readonly<Record<string, unknown>>): boolean;
+  evaluate(values: Readonly<Record<string, unknown>>): ConditionResult;
 }
+
+// Run conf typed into Airflow's trigger form arrives as text: "15000" is the number people meant.
+const NUMERIC = /^\s*-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+
+const readProp: typeof useDotAccessOperatorAndOptionalChaining = (name, get, obj, type) => {
+  const value = useDotAccessOperatorAndOptionalChaining(name, get, obj, type);
+  return typeof value === 'string' && NUMERIC.test(value) ? Number(value) : value;
+};
 
 // filtrex resolves unknown function names only when a call is evaluated, so a typo would silently never
 // match; checking names at load turns it into an error that names the file and line.
@@ -18,7 +29,7 @@ export function compileCondition(source: string): Condition {
   let evaluate: (values: unknown) => unknown;
   try {
     // Dots reach into nested conf (`payment.amount`) and a missing value yields undefined instead of an error.
-    evaluate = compileExpression(source, { customProp: useDotAccessOperatorAndOptionalChaining });
+    evaluate = compileExpression(source, { customProp: readProp });
   } catch (err) {
     throw new Error(`invalid expression: ${String((err as Error).message).replace(/\s*\n\s*/g, ' ')}`);
   }
@@ -27,10 +38,11 @@ export function compileCondition(source: string): Condition {
   }
   return {
     source,
-    // filtrex returns (never throws) an Error for a missing or mistyped value: that request does not match.
-    test: (values) => {
+    // filtrex returns (never throws) an Error for a missing or mistyped value; the caller must not read it as "no".
+    evaluate: (values) => {
       const result = evaluate(values);
-      return !(result instanceof Error) && Boolean(result);
+      if (result instanceof Error) return { ok: false, error: `${source}: ${result.message}` };
+      return { ok: true, match: Boolean(result) };
     },
   };
 }

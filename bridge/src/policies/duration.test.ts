@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 
 describe('parseDuration', () => {
   it('reads seconds, minutes, hours and days as milliseconds', () => {
@@ -8,5 +8,11 @@ describe('parseDuration', () => {
 
   it('refuses anything else', () => {
     expect(['0s', '1.5h', '2 hours', '10', '1w', '-1h', ''].map(parseDuration)).toEqual([null, null, null, null, null, null, null]);
+  });
+});
+
+describe('formatDuration', () => {
+  it('names the largest unit that divides the duration, so a policy duration reads back as written', () => {
+    expect([8_000, 90_000, 120_000, 7_200_000, 86_400_000].map(formatDuration)).toEqual(['8s', '90s', '2m', '2h', '1d']);
   });
 });

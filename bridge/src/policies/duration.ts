@@ -9,3 +9,9 @@ export function parseDuration(text: string): number | null {
   const found = DURATION.exec(text.trim());
   return found ? Number(found[1]) * UNIT_MS[found[2] as Unit] : null;
 }
+
+/** A duration as people read it in messages and the audit trail: the largest unit that divides it (`8s`, `2m`, `1h`). */
+export function formatDuration(ms: number): string {
+  const [unit, size] = (Object.entries(UNIT_MS) as [Unit, number][]).reverse().find(([, size]) => ms % size === 0) ?? ['s', UNIT_MS.s];
+  return `${Math.round(ms / size)}${unit}`;
+}

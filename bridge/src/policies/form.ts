@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { own } from '../own.js';
 
 /** One field of a policy's `form`: a JSON schema per field, like an Airflow Param. */
 export interface FormField {
@@ -45,7 +46,7 @@ function describe(error: ErrorObject): string {
 /** The first field of `form` that `input` fails, or null when the input fills the form. */
 export function formProblem(form: readonly FormField[], input: Readonly<Record<string, unknown>>): FormProblem | null {
   for (const field of form) {
-    const value = input[field.name];
+    const value = own(input, field.name);
     if (value === undefined) {
       if (field.required) return { field: field.name, message: `${field.name} is required` };
       continue;

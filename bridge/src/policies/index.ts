@@ -3,26 +3,30 @@ export type { EscalationTargets, Voter } from './approvers.js';
 export type { Condition } from './condition.js';
 export { dueAt, escalationDue, nextReminderAt, slaWarningAt } from './deadline.js';
 export type { DueEscalation } from './deadline.js';
-export { parseDuration } from './duration.js';
+export { formatDuration, parseDuration } from './duration.js';
 export type { FormField } from './form.js';
 export { parsePolicies, PolicyError, PolicyFile } from './load.js';
 export type { PolicySet, ReloadResult } from './load.js';
-export { selectPolicy } from './match.js';
-export type { PolicyRequest } from './match.js';
-export { checkVote, evaluateLevel, isRejecting } from './rules.js';
+export { meaningOf, optionOutcomes, resolvePolicy, selectPolicy } from './match.js';
+export type { PolicyRequest, PolicyResolution } from './match.js';
+export { checkVote, choiceOf, evaluateLevel, isRejecting, requestersOf } from './rules.js';
 export type { GroupTally, LevelContext, LevelStatus, LevelTally, LevelVote, Tally, VoteCheck, VoteInput, VoteRefusal } from './rules.js';
-export { AIRFLOW_ROLES, isParallel } from './schema.js';
+export { AIRFLOW_ROLES, OPTION_OUTCOMES, REVIEW_OPTIONS, defaultOutcome, isParallel, reviewPolicy } from './schema.js';
 export type {
   AirflowRole,
   ApproverGroup,
   ApproverRef,
+  BreakGlass,
   DeadlineAction,
   EscalationStep,
   Glob,
+  InputRule,
   Level,
+  OptionOutcome,
   ParallelLevel,
   Policy,
   PolicyMatch,
   RejectMode,
+  RequesterRef,
   Rule,
 } from './schema.js';

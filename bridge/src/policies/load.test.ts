@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parsePolicies, PolicyError, PolicyFile, type ReloadResult } from './load.js';
 import { isParallel } from './schema.js';
 
-const exampleText = readFileSync(new URL('../../policies.example.yaml', import.meta.url), 'utf8');
+const exampleText = readFileSync(new URL('../../examples/policies.yaml', import.meta.url), 'utf8');
 
 /** The PolicyError message for `text`, or a failure when it parses. */
 function problem(text: string): string {
@@ -36,6 +36,10 @@ describe('parsePolicies', () => {
     expect(release.levels.map(isParallel)).toEqual([false, true]);
     expect(release.sla?.warn_before).toBe(12 * 3_600_000);
     expect(set.policies[3]!.deadline?.action).toEqual({ option: 'Defer' });
+    expect(set.options.get('Hold')).toBe('reject');
+    expect(set.policies[3]!.options.get('Defer')).toBe('reject');
+    expect(set.policies[0]!.input).toEqual({ agree: ['approved_amount', 'cost_center'] });
+    expect(set.policies[0]!.unattended_requester).toEqual([{ kind: 'owners' }, { kind: 'group', name: 'finance' }]);
     expect(set.policies[0]!.form.map((field) => [field.name, field.required])).toEqual([
       ['approved_amount', true],
       ['cost_center', true],
@@ -57,6 +61,33 @@ describe('parsePolicies', () => {
   });
 
   describe('reports the first problem with file:line:column and path', () => {
+    it('an option without an outcome, where the file names it', () => {
+      const head = ['version: 1', 'policies:', '  - name: p', '    levels:', '      - { name: l, approvers: [user:alice] }'];
+      expect(problem([...head, '    deadline: { after: 1h, action: { option: Defer } }'].join('\n'))).toBe(
+        'policies.yaml:6:46: policies[0].deadline.action.option: "Defer" is neither approve nor reject: give it an outcome under options',
+      );
+      expect(problem([...head, '    options:', '      Defer: {}'].join('\n'))).toBe('policies.yaml:7:14: policies[0].options.Defer.outcome: expected approve | reject');
+      expect(problem(['version: 1', 'options:', '  Defer: { outcome: later }', ...head.slice(1)].join('\n'))).toMatch(
+        /^policies\.yaml:3:21: options\.Defer\.outcome: expected approve \| reject/,
+      );
+      // Given an outcome (here by the file), the deadline may answer with it.
+      expect(() => parsePolicies(['version: 1', 'options:', '  Defer: { outcome: reject }', ...head.slice(1), '    deadline: { after: 1h, action: { option: Defer } }'].join('\n'))).not.toThrow();
+    });
+
+    it('an unknown group among who counts as requester of an unattended run', () => {
+      const text = ['version: 1', 'policies:', '  - name: p', '    unattended_requester: [owners, group:ops]', '    levels:', '      - { name: l, approvers: [user:alice] }'].join('\n');
+      expect(problem(text)).toBe('policies.yaml:4:36: policies[0].unattended_requester[1]: unknown group "ops"');
+      expect(problem(text.replace('group:ops', 'role:op'))).toMatch(/^policies\.yaml:4:36: policies\[0\]\.unattended_requester\[1\]: expected owners, user:NAME or group:NAME/);
+    });
+
+    it('an unknown group among break-glass reviewers, and break_glass without reviewers', () => {
+      const head = ['version: 1', 'policies:', '  - name: p', '    levels:', '      - { name: l, approvers: [user:alice] }'];
+      expect(problem([...head, '    break_glass: { allowed: [user:bob], reviewers: [group:security] }'].join('\n'))).toBe(
+        'policies.yaml:6:53: policies[0].break_glass.reviewers[0]: unknown group "security"',
+      );
+      expect(problem([...head, '    break_glass: { allowed: [user:bob] }'].join('\n'))).toMatch(/^policies\.yaml:6:\d+: policies\[0\]\.break_glass\.reviewers: /);
+    });
+
     it('an unknown group', () => {
       const text = [
         'version: 1',

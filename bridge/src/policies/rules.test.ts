@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePolicies } from './load.js';
-import { checkVote, evaluateLevel, isRejecting, type LevelContext, type LevelVote } from './rules.js';
+import { checkVote, choiceOf, evaluateLevel, isRejecting, requestersOf, type LevelContext, type LevelVote } from './rules.js';
 import type { Level } from './schema.js';
 
 const people = {
@@ -21,8 +21,8 @@ function level(policy: object, requester: string | null = null): [Level, LevelCo
 }
 
 const single = (approvers: string[], rule: unknown, extra: object = {}) => ({ levels: [{ name: 'l', approvers, rule }], ...extra });
-const approve = (user: string, role: string | null = null): LevelVote => ({ user, role, option: 'Approve', rejecting: false });
-const reject = (user: string): LevelVote => ({ user, option: 'Reject', rejecting: true });
+const approve = (user: string, role: string | null = null, option = 'Approve'): LevelVote => ({ user, role, option, rejecting: false, choice: option });
+const reject = (user: string): LevelVote => ({ user, option: 'Reject', rejecting: true, choice: 'Reject' });
 
 describe('isRejecting', () => {
   it('knows the options that say no', () => {
@@ -34,8 +34,8 @@ describe('isRejecting', () => {
 describe('evaluateLevel: quorum', () => {
   it('any: the first approval passes', () => {
     const [l, ctx] = level(single(['group:three'], 'any'));
-    expect(evaluateLevel(l, [], ctx)).toEqual({ status: 'open', needed: 1, approvals: 0, rejections: 0 });
-    expect(evaluateLevel(l, [approve('bob')], ctx)).toEqual({ status: 'approved', needed: 1, approvals: 1, rejections: 0 });
+    expect(evaluateLevel(l, [], ctx)).toEqual({ status: 'open', needed: 1, approvals: 0, rejections: 0, choice: null });
+    expect(evaluateLevel(l, [approve('bob')], ctx)).toEqual({ status: 'approved', needed: 1, approvals: 1, rejections: 0, choice: 'Approve' });
   });
 
   it('n_of: needs N distinct people', () => {
@@ -80,6 +80,39 @@ describe('evaluateLevel: quorum', () => {
   });
 });
 
+describe('evaluateLevel: the quorum agrees on one choice', () => {
+  it('votes for different approving options never add up', () => {
+    const [l, ctx] = level(single(['group:three'], { n_of: 2 }));
+    const split = [approve('alice', null, 'Ship'), approve('bob', null, 'Ship to canary')];
+    expect(evaluateLevel(l, split, ctx)).toEqual({ status: 'open', needed: 2, approvals: 1, rejections: 0, choice: null });
+    expect(evaluateLevel(l, [...split, approve('carol', null, 'Ship to canary')], ctx)).toMatchObject({
+      status: 'approved',
+      approvals: 2,
+      choice: 'Ship to canary',
+    });
+  });
+
+  it('a parallel level passes only when its groups passed the same choice', () => {
+    const [l, ctx] = level({
+      levels: [{ name: 'l', parallel: [{ name: 'legal', approvers: ['group:legal'] }, { name: 'security', approvers: ['group:security'] }] }],
+    });
+    expect(evaluateLevel(l, [approve('erin', null, 'Ship'), approve('grace', null, 'Canary')], ctx)).toMatchObject({ status: 'open', choice: null });
+    expect(evaluateLevel(l, [approve('erin', null, 'Ship'), approve('grace', null, 'Ship')], ctx)).toMatchObject({ status: 'approved', choice: 'Ship' });
+  });
+
+  it('a choice is the option plus the form fields the policy says must agree', () => {
+    const all = parsePolicies(JSON.stringify({ version: 1, policies: [{ name: 'p', ...single(['user:a'], 'any') }] })).policies[0]!;
+    expect(choiceOf(all, 'Ship', { pct: 5, note: 'x' })).not.toBe(choiceOf(all, 'Ship', { pct: 5, note: 'y' }));
+    expect(choiceOf(all, 'Ship', { pct: 5, note: 'x' })).toBe(choiceOf(all, 'Ship', { note: 'x', pct: 5 }));
+    const some = parsePolicies(JSON.stringify({ version: 1, policies: [{ name: 'p', input: { agree: ['pct'] }, ...single(['user:a'], 'any') }] })).policies[0]!;
+    expect(choiceOf(some, 'Ship', { pct: 5, note: 'x' })).toBe(choiceOf(some, 'Ship', { pct: 5, note: 'y' }));
+    expect(choiceOf(some, 'Ship', { pct: 5 })).not.toBe(choiceOf(some, 'Ship', { pct: 10 }));
+    expect(choiceOf(some, 'Ship', { pct: 5 })).not.toBe(choiceOf(some, 'Hold', { pct: 5 }));
+    const last = parsePolicies(JSON.stringify({ version: 1, policies: [{ name: 'p', input: { winner: 'last_level' }, ...single(['user:a'], 'any') }] })).policies[0]!;
+    expect(choiceOf(last, 'Ship', { pct: 5 })).toBe(choiceOf(last, 'Ship', { pct: 10 }));
+  });
+});
+
 describe('evaluateLevel: changed votes', () => {
   it('counts only a person’s latest vote', () => {
     const [l, ctx] = level(single(['group:three'], { n_of: 2 }));
@@ -88,6 +121,7 @@ describe('evaluateLevel: changed votes', () => {
       needed: 2,
       approvals: 2,
       rejections: 0,
+      choice: 'Approve',
     });
     expect(evaluateLevel(l, [approve('alice'), reject('alice')], ctx)).toMatchObject({ status: 'rejected', approvals: 0, rejections: 1 });
   });
@@ -196,6 +230,30 @@ describe('self-approval', () => {
   });
 });
 
+describe('unattended runs: who counts as requester', () => {
+  const unattended = { self_approval: false, unattended_requester: ['owners', 'group:legal'] };
+
+  it('names the DAG owners and the groups the policy lists, only when nobody triggered the run', () => {
+    const [l, ctx] = level(single(['group:three', 'group:legal'], 'any', unattended), null);
+    expect(requestersOf({ ...ctx, owners: ['bob'] })).toEqual(['bob', 'erin', 'frank']);
+    expect(requestersOf({ ...ctx, requester: 'carol', owners: ['bob'] })).toEqual(['carol']);
+  });
+
+  it('refuses them as self-approval and leaves them out of M', () => {
+    const [l, base] = level(single(['group:three', 'group:legal'], 'unanimous', unattended), null);
+    const ctx = { ...base, owners: ['bob'] };
+    expect(checkVote(l, { user: 'bob', role: null }, { option: 'Approve' }, ctx)).toMatchObject({ ok: false, kind: 'self_approval', status: 403 });
+    expect(checkVote(l, { user: 'erin', role: null }, { option: 'Approve' }, ctx)).toMatchObject({ ok: false, kind: 'self_approval' });
+    expect(checkVote(l, { user: 'carol', role: null }, { option: 'Approve' }, ctx)).toEqual({ ok: true });
+    expect(evaluateLevel(l, [approve('alice'), approve('carol')], ctx)).toMatchObject({ status: 'approved', needed: 2 });
+  });
+
+  it('without the setting, an unattended run has no requester to refuse (as before)', () => {
+    const [l, ctx] = level(single(['group:three'], 'any'), null);
+    expect(checkVote(l, { user: 'bob', role: null }, { option: 'Approve' }, { ...ctx, owners: ['bob'] })).toEqual({ ok: true });
+  });
+});
+
 describe('checkVote', () => {
   it('refuses someone who is not an approver of the level', () => {
     const [l, ctx] = level(single(['group:three'], 'any'));
@@ -274,6 +332,12 @@ describe('checkVote', () => {
         message: 'cost_center must be equal to one of the allowed values: ops, research',
       });
       expect(vote({ amount: 1, cost_center: 'ops', note: 3 })).toMatchObject({ field: 'note', message: 'note must be string' });
+    });
+
+    it('asks the policy what an option means: an option it calls reject needs a reason and no form', () => {
+      const [hl, hctx] = level(single(['group:three'], 'any', { ...form, options: { Hold: { outcome: 'reject' } } }));
+      expect(checkVote(hl, bob, { option: 'Hold' }, hctx)).toMatchObject({ kind: 'reason_required' });
+      expect(checkVote(hl, bob, { option: 'Hold', reason: 'not today' }, hctx)).toEqual({ ok: true });
     });
 
     it('does not ask a rejection to fill the form', () => {

@@ -1,26 +1,68 @@
 import { isEligible, knownApprovers, type Voter } from './approvers.js';
 import { formProblem } from './form.js';
 import type { PolicySet } from './load.js';
-import { isParallel, type ApproverGroup, type Level, type Policy, type Rule } from './schema.js';
+import { meaningOf } from './match.js';
+import { defaultOutcome, isParallel, type ApproverGroup, type Level, type Policy, type Rule } from './schema.js';
 
-const REJECTING = /^(reject|deny|decline|no)$/i;
+/** Whether `option` says no by its word alone (reject, deny, decline, no); for when no policy is at hand. */
+export const isRejecting = (option: string): boolean => defaultOutcome(option) === 'reject';
 
-/** Whether choosing `option` says no; every other option approves. */
-export const isRejecting = (option: string): boolean => REJECTING.test(option);
-
-/** A vote as counted: who cast it (and their role then, which role: approvers need) and what they chose. */
+/**
+ * A vote as counted: who cast it (and their role then, which role: approvers need), what they chose and whether that
+ * says no. Approving votes add up only when their `choice` is the same: the option and the form input the policy
+ * says must agree (see choiceOf).
+ */
 export interface LevelVote {
   readonly user: string;
   readonly role?: string | null;
   readonly option: string;
   readonly rejecting: boolean;
+  readonly choice: string;
 }
 
 /** What a level is judged against: the file in force now, the approval's policy and who requested it. */
 export interface LevelContext {
   readonly set: PolicySet;
   readonly policy: Policy;
+  /** Who triggered the run; null when nobody did (a schedule or an asset event). */
   readonly requester: string | null;
+  /** The DAG's owners, who count as requester of an unattended run when the policy's `unattended_requester` names them. */
+  readonly owners?: readonly string[];
+}
+
+/**
+ * Who may not approve their own request: the person who triggered the run, or, for a run nobody triggered, the
+ * people the policy's `unattended_requester` names (the DAG's owners, users, groups), so the two-person rule still holds.
+ */
+export function requestersOf(ctx: LevelContext): string[] {
+  const { set, policy, requester } = ctx;
+  if (requester !== null) return [requester];
+  return [
+    ...new Set(
+      (policy.unattended_requester ?? []).flatMap((ref) => {
+        if (ref.kind === 'owners') return [...(ctx.owners ?? [])];
+        if (ref.kind === 'group') return [...(set.groups.get(ref.name) ?? [])];
+        return [ref.name];
+      }),
+    ),
+  ];
+}
+
+/** What an approving vote is counted as: its option plus the agreed form fields (canonical JSON). */
+export function choiceOf(policy: Policy, option: string, input: Readonly<Record<string, unknown>>): string {
+  const rule = policy.input;
+  if ('winner' in rule) return JSON.stringify([option]);
+  const names = rule.agree === 'all' ? Object.keys(input).sort() : [...rule.agree].sort();
+  return JSON.stringify([option, names.map((name) => [name, canonical(input[name] ?? null)])]);
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    return Object.keys(record).sort().map((key) => [key, canonical(record[key])]);
+  }
+  return value;
 }
 
 export type LevelStatus = 'open' | 'approved' | 'rejected';
@@ -28,8 +70,11 @@ export type LevelStatus = 'open' | 'approved' | 'rejected';
 export interface Tally {
   readonly status: LevelStatus;
   readonly needed: number;
+  /** Votes for the leading approving choice; votes for other choices do not add to it. */
   readonly approvals: number;
   readonly rejections: number;
+  /** The approving choice that passed the level (see choiceOf); null unless approved. */
+  readonly choice: string | null;
 }
 
 export interface GroupTally extends Tally {
@@ -58,17 +103,21 @@ function needed(rule: Rule, known: number): number {
 
 function tally(group: ApproverGroup, latest: readonly LevelVote[], ctx: LevelContext): Tally {
   const { set, policy, requester } = ctx;
+  const requesters = requestersOf(ctx);
   // Without self-approval the requester neither votes nor counts towards M, so unanimity stays reachable.
-  const counts = (user: string) => policy.self_approval || user !== requester;
+  const counts = (user: string) => policy.self_approval || !requesters.includes(user);
   const known = knownApprovers(set, group.approvers, requester).filter(counts);
   // Eligibility is judged now, like at voting: a vote by someone since removed from the group no longer counts.
   const votes = latest.filter(
     (vote) => counts(vote.user) && isEligible(set, group.approvers, { user: vote.user, role: vote.role ?? null }, requester),
   );
   const rejections = votes.filter((vote) => vote.rejecting).length;
-  const counted = { needed: needed(group.rule, known.length), approvals: votes.length - rejections, rejections };
+  const byChoice = new Map<string, number>();
+  for (const vote of votes.filter((v) => !v.rejecting)) byChoice.set(vote.choice, (byChoice.get(vote.choice) ?? 0) + 1);
+  const [leading, approvals] = [...byChoice].reduce<[string | null, number]>((best, entry) => (entry[1] > best[1] ? entry : best), [null, 0]);
+  const counted = { needed: needed(group.rule, known.length), approvals, rejections, choice: null };
   if (policy.reject === 'any' && rejections > 0) return { ...counted, status: 'rejected' };
-  if (counted.approvals >= counted.needed) return { ...counted, status: 'approved' };
+  if (approvals >= counted.needed) return { ...counted, status: 'approved', choice: leading };
   // Quorum mode rejects once enough known approvers said no that the rule can't be met. Role holders are an
   // open pool, so a level naming roles stays open (until its deadline), as does one nobody has rejected yet.
   const openPool = group.approvers.some((ref) => ref.kind === 'role');
@@ -82,20 +131,19 @@ function latestVotes(votes: readonly LevelVote[]): LevelVote[] {
 }
 
 /**
- * Counts the votes cast at `level` (oldest first). A parallel level is approved when every group is, and
- * rejected when any group is; a person eligible in several groups counts in each.
+ * Counts the votes cast at `level` (oldest first). A parallel level is approved when every group approved the same
+ * choice, and rejected when any group is; a person eligible in several groups counts in each.
  */
 export function evaluateLevel(level: Level, votes: readonly LevelVote[], ctx: LevelContext): LevelTally {
   const latest = latestVotes(votes);
   if (!isParallel(level)) return tally(level, latest, ctx);
   const groups: GroupTally[] = level.parallel.map((group) => ({ name: group.name, ...tally(group, latest, ctx) }));
   const sum = (key: 'needed' | 'approvals' | 'rejections') => groups.reduce((total, group) => total + group[key], 0);
-  const status: LevelStatus = groups.some((group) => group.status === 'rejected')
-    ? 'rejected'
-    : groups.every((group) => group.status === 'approved')
-      ? 'approved'
-      : 'open';
-  return { status, needed: sum('needed'), approvals: sum('approvals'), rejections: sum('rejections'), groups };
+  const choices = new Set(groups.map((group) => group.choice));
+  const agreed = groups.every((group) => group.status === 'approved') && choices.size === 1;
+  const status: LevelStatus = groups.some((group) => group.status === 'rejected') ? 'rejected' : agreed ? 'approved' : 'open';
+  const choice = agreed ? groups[0]!.choice : null;
+  return { status, needed: sum('needed'), approvals: sum('approvals'), rejections: sum('rejections'), choice, groups };
 }
 
 export interface VoteInput {
@@ -119,10 +167,11 @@ export function checkVote(level: Level, voter: Voter, input: VoteInput, ctx: Lev
   if (!groupsOf(level).some((group) => isEligible(set, group.approvers, voter, requester))) {
     return { ok: false, kind: 'not_eligible', status: 403, message: `${voter.user} is not an approver at level "${level.name}"` };
   }
-  if (!policy.self_approval && voter.user === requester) {
-    return { ok: false, kind: 'self_approval', status: 403, message: `policy "${policy.name}" does not let the requester approve their own request` };
+  if (!policy.self_approval && requestersOf(ctx).includes(voter.user)) {
+    const who = requester === null ? 'who counts as requester of this unattended run' : 'the requester';
+    return { ok: false, kind: 'self_approval', status: 403, message: `policy "${policy.name}" does not let ${who} approve their own request` };
   }
-  const rejecting = isRejecting(input.option);
+  const rejecting = meaningOf(set, policy, input.option) === 'reject';
   const reasonNeeded = policy.reason === 'always' || (policy.reason === 'on_reject' && rejecting);
   if (reasonNeeded && !input.reason?.trim()) {
     const message = policy.reason === 'always' ? 'a reason is required' : 'a reason is required to reject';

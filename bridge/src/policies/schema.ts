@@ -77,6 +77,18 @@ function parseApproverRef(text: string): ApproverRef {
   throw new Error('expected user:NAME, group:NAME, role:NAME or manager');
 }
 
+/** Who counts as requester of a run nobody triggered: the DAG's owners (as Airflow lists them), a user, a group. */
+export type RequesterRef = { readonly kind: 'owners' } | { readonly kind: 'user' | 'group'; readonly name: string };
+
+function parseRequesterRef(text: string): RequesterRef {
+  if (text === 'owners') return { kind: 'owners' };
+  const [, kind, name] = /^(user|group):(.+)$/.exec(text) ?? [];
+  if (kind === 'user' || kind === 'group') return { kind, name: name as string };
+  throw new Error('expected owners, user:NAME or group:NAME');
+}
+
+const Requesters = z.array(Name.transform(compiling(parseRequesterRef))).min(1, 'name at least one requester');
+
 const Approvers = z.array(Name.transform(compiling(parseApproverRef))).min(1, 'name at least one approver');
 
 const Rule = z.union(
@@ -163,19 +175,52 @@ const DeadlineAction = z.union(
 
 const EscalationStep = z.strictObject({ after: Duration, to: Approvers });
 
+/**
+ * Break-glass: `allowed` may bypass a pending approval at once with a reason; `reviewers` then decide, after the
+ * fact, whether the bypass stands (the review is an approval of its own, which the bypasser may not decide).
+ */
+const BreakGlass = z.strictObject({ allowed: Approvers, reviewers: Approvers });
+
+/** What choosing an option means for counting: it approves (and must be agreed on) or it says no. */
+export const OPTION_OUTCOMES = ['approve', 'reject'] as const;
+export type OptionOutcome = (typeof OPTION_OUTCOMES)[number];
+
+const OptionMeanings = z
+  .record(Name, z.strictObject({ outcome: z.enum(OPTION_OUTCOMES, { error: 'expected approve | reject' }) }))
+  .default({})
+  .transform((options) => new Map(Object.entries(options).map(([option, meaning]) => [option, meaning.outcome])));
+
+/**
+ * How votes' form input is agreed: `agree` lists the fields voters must have filled alike for their votes to add up
+ * (`all`, the default: every field); `winner: last_level` counts votes by option only and takes the input of the last
+ * level's deciding vote.
+ */
+const InputRule = z.union(
+  [
+    z.strictObject({ agree: z.union([z.literal('all'), z.array(Name).min(1, 'list at least one field')]) }),
+    z.strictObject({ winner: z.literal('last_level') }),
+  ],
+  { error: 'expected {agree: all | [FIELD, ...]} or {winner: last_level}' },
+);
+export type InputRule = z.output<typeof InputRule>;
+
 const PolicySchema = z
   .strictObject({
     name: Name,
     match: Match.optional(),
     self_approval: z.boolean().default(false),
+    unattended_requester: Requesters.optional(),
     reason: z.enum(['always', 'on_reject', 'never']).default('on_reject'),
     reject: z.enum(['any', 'quorum']).default('any'),
     form: Form.default(() => []),
+    options: OptionMeanings,
+    input: InputRule.default({ agree: 'all' }),
     levels: z.array(LevelSchema).min(1, 'list at least one level'),
     deadline: z.strictObject({ after: Duration, action: DeadlineAction }).optional(),
     reminders: z.strictObject({ every: Duration }).optional(),
     escalation: z.array(EscalationStep).min(1, 'list at least one step').optional(),
     sla: z.strictObject({ warn_before: Duration }).optional(),
+    break_glass: BreakGlass.optional(),
   })
   .superRefine((policy, ctx) => {
     const duplicate = firstDuplicate(policy.levels.map((level) => level.name));
@@ -199,6 +244,30 @@ export type Policy = z.output<typeof PolicySchema>;
 export type PolicyMatch = NonNullable<Policy['match']>;
 export type EscalationStep = z.output<typeof EscalationStep>;
 export type DeadlineAction = z.output<typeof DeadlineAction>;
+export type BreakGlass = z.output<typeof BreakGlass>;
+
+/** The options of a break-glass review: the bypass stands, or it is disputed (a dispute needs a reason). */
+export const REVIEW_OPTIONS = ['Confirm', 'Dispute'] as const;
+
+/**
+ * The policy a break-glass review of `bypassed`'s approvals is decided by: any one of its reviewers, never the
+ * bypasser (who is the review's requester), with a reason on a dispute.
+ */
+export function reviewPolicy(bypassed: Policy & { break_glass: BreakGlass }): Policy {
+  return {
+    name: `${bypassed.name} (break-glass review)`,
+    self_approval: false,
+    reason: 'on_reject',
+    reject: 'any',
+    form: [],
+    options: new Map([
+      ['Confirm', 'approve'],
+      ['Dispute', 'reject'],
+    ]),
+    input: { agree: 'all' },
+    levels: [{ name: 'reviewers', approvers: bypassed.break_glass.reviewers, rule: 'any' }],
+  };
+}
 export type RejectMode = Policy['reject'];
 
 /** Walks up from `person`; returns the chain when it comes back to them (a cycle), else null. */
@@ -223,11 +292,15 @@ function* approverRefs(policy: Policy): Generator<[ApproverRef, (string | number
   for (const [s, step] of (policy.escalation ?? []).entries()) {
     for (const [a, ref] of step.to.entries()) yield [ref, ['escalation', s, 'to', a]];
   }
+  for (const key of ['allowed', 'reviewers'] as const) {
+    for (const [a, ref] of (policy.break_glass?.[key] ?? []).entries()) yield [ref, ['break_glass', key, a]];
+  }
 }
 
 export const PolicyFileSchema = z
   .strictObject({
     version: z.literal(1, { error: 'expected version: 1' }),
+    options: OptionMeanings,
     groups: z.record(Name, z.array(Name)).default({}).transform((groups) => new Map(Object.entries(groups))),
     managers: z.record(Name, Name).default({}).transform((managers) => new Map(Object.entries(managers))),
     absent: z.array(Name).default([]).transform((absent) => new Set(absent)),
@@ -254,15 +327,42 @@ export const PolicyFileSchema = z
           message: `never used: policies[${catchAll}] before it has no match and takes every approval (first match wins)`,
         });
       }
+      const deadlineOption = policy.deadline && typeof policy.deadline.action === 'object' ? policy.deadline.action.option : null;
+      if (deadlineOption !== null && outcomeOf(file.options, policy, deadlineOption) === null) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policies', p, 'deadline', 'action', 'option'],
+          message: `"${deadlineOption}" is neither approve nor reject: give it an outcome under options`,
+        });
+      }
       for (const [ref, at] of approverRefs(policy)) {
         if (ref.kind === 'group' && !file.groups.has(ref.name)) {
           ctx.addIssue({ code: 'custom', path: ['policies', p, ...at], message: `unknown group "${ref.name}"` });
         }
       }
+      policy.unattended_requester?.forEach((ref, r) => {
+        if (ref.kind === 'group' && !file.groups.has(ref.name)) {
+          ctx.addIssue({ code: 'custom', path: ['policies', p, 'unattended_requester', r], message: `unknown group "${ref.name}"` });
+        }
+      });
     });
   });
 
 export type PolicyFileData = z.output<typeof PolicyFileSchema>;
+
+const APPROVING = /^(approve|approved|accept|yes|ok|confirm)$/i;
+const REJECTING = /^(reject|deny|decline|no)$/i;
+
+/** An option's meaning from its word alone: approve and reject words are unambiguous, anything else has none. */
+export function defaultOutcome(option: string): OptionOutcome | null {
+  if (REJECTING.test(option)) return 'reject';
+  return APPROVING.test(option) ? 'approve' : null;
+}
+
+/** What `option` means under `policy`: its own options, then the file's, then the word; null when none says. */
+export function outcomeOf(fileOptions: ReadonlyMap<string, OptionOutcome>, policy: Policy, option: string): OptionOutcome | null {
+  return policy.options.get(option) ?? fileOptions.get(option) ?? defaultOutcome(option);
+}
 
 /** A policy without `match` (or with an empty one) matches every approval. */
 export function matchesEverything(match: PolicyMatch | undefined): boolean {

@@ -1,7 +1,7 @@
 import SQLite from 'better-sqlite3';
 import { type Generated, Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import { migrations } from './migrations.js';
+import { migrations, renameFormerMigrations } from './migrations.js';
 
 export interface ApprovalTable {
   id: string;
@@ -35,6 +35,14 @@ export interface ApprovalTable {
   external: Generated<number>;
   /** JSON array of signals to publish once decided (approvals/signals.ts). */
   signals: Generated<string>;
+  /** JSON array: the DAG's owners, who may count as requester of a run nobody triggered. */
+  owners: Generated<string>;
+  /** When Airflow's response_timeout ends the wait; `due_at` is the policy's own deadline. */
+  timeout_at: string | null;
+  /** JSON `{by, reason, at, review_id}` once someone broke the glass on it. */
+  bypass: string | null;
+  /** JSON `{approval_id, policy, by, reason}` on a break-glass review: the bypass it reviews. */
+  review_of: string | null;
 }
 
 export interface VoteTable {
@@ -66,8 +74,8 @@ export interface EffectTable {
   last_error: string | null;
   created_at: string;
   done_at: string | null;
-  /** When an answer_hitl effect first found its task in awaiting_input. */
-  waiting_seen_at: string | null;
+  /** When an answer_hitl effect's task entered awaiting_input (Airflow's event log). */
+  parked_at: string | null;
 }
 
 export interface AuditEntryTable {
@@ -82,8 +90,15 @@ export interface AuditEntryTable {
   /** Canonical JSON object. */
   details: string;
   prev_hash: string;
-  /** sha256 hex over the entry and prev_hash. */
+  /** HMAC-SHA256 hex (audit key) over the entry and prev_hash; plain sha256 before audit_key.keyed_from. */
   hash: string;
+}
+
+/** One row: from which seq entries are keyed, signed with the audit key so it cannot be moved. */
+export interface AuditKeyTable {
+  id: number;
+  keyed_from: number;
+  mac: string;
 }
 
 export interface ActionConfirmationTable {
@@ -98,7 +113,7 @@ export interface ActionConfirmationTable {
   used_at: string | null;
 }
 
-/** A message to one recipient (a user, or `role:NAME` when a role is addressed) as the local outbox shows it. */
+/** A message to one recipient (a user, or `role:NAME` when a role is addressed) as GET /api/v1/messages shows it. */
 export interface NotificationTable {
   id: string;
   approval_id: string;
@@ -115,7 +130,7 @@ export interface DeliveryTable {
   id: Generated<number>;
   notification_id: string;
   channel: string;
-  /** Where the channel sends it: an email address, Slack user id, webhook URL; the recipient for the outbox. */
+  /** Where the channel sends it: an email address, Slack user id, webhook URL; the recipient for `messages`. */
   address: string;
   /** queued | sent | failed */
   state: string;
@@ -176,11 +191,33 @@ export interface HookDeliveryTable {
   response: string | null;
 }
 
+/** A vote that arrived while Airflow could not say whether its voter may decide; counted once Airflow answers. */
+export interface DeferredVoteTable {
+  id: Generated<number>;
+  approval_id: string;
+  user: string;
+  role: string | null;
+  option: string;
+  reason: string | null;
+  params_input: string | null;
+  channel: string;
+  /** The client's key, or one the bridge made: the vote is recorded once however often it is retried. */
+  idempotency_key: string;
+  /** The voter's Airflow token, sealed (identity/sealed.ts): Airflow is asked with it once it answers again. */
+  token_sealed: string;
+  received_at: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+}
+
 export interface Database {
   approval: ApprovalTable;
   vote: VoteTable;
   effect: EffectTable;
   audit_entry: AuditEntryTable;
+  audit_key: AuditKeyTable;
   action_confirmation: ActionConfirmationTable;
   notification: NotificationTable;
   delivery: DeliveryTable;
@@ -188,16 +225,29 @@ export interface Database {
   timer: TimerTable;
   approval_escalation: ApprovalEscalationTable;
   hook_delivery: HookDeliveryTable;
+  deferred_vote: DeferredVoteTable;
 }
 
 export type Db = Kysely<Database>;
 
 /** SQLite file by default (embedded, one process); PostgreSQL when `databaseUrl` is a postgres URL. */
-export function createDb(options: { databaseUrl?: string | undefined; sqliteFile: string }): Db {
+export function createDb(options: {
+  databaseUrl?: string | undefined;
+  sqliteFile: string;
+  /** An idle PostgreSQL connection broke (the store restarted or the network dropped it). */
+  onIdleError?: (err: Error) => void;
+}): Db {
   if (options.databaseUrl?.startsWith('postgres')) {
-    return new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 10 }) }),
-    });
+    // A connection that cannot be made in a few seconds fails the request (503) instead of holding it.
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
+    // The pool drops a broken idle client and the next query connects again; without a listener the
+    // 'error' event would end the process, so a store restart would take every replica down with it.
+    pool.on('error', (err) => options.onIdleError?.(err));
+    // The pool listens only to idle clients: a client in use (a query or transaction under way) whose connection
+    // breaks emits 'error' with no listener, which ends the process. Its queries are rejected with that error
+    // already (the request answers 503) and the pool drops the broken client when it is released.
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const sqlite = new SQLite(options.sqliteFile);
   // WAL lets readers proceed while the single writer commits; busy_timeout waits out short write locks.
@@ -208,11 +258,28 @@ export function createDb(options: { databaseUrl?: string | undefined; sqliteFile
 }
 
 export async function migrate(db: Db): Promise<void> {
-  // Migrations are self-contained and written by parallel work, so one may land before an earlier-named one.
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true });
+  await renameFormerMigrations(db);
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     throw new Error(`store migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
 }
+
+// Node's socket errors and PostgreSQL's SQLSTATE classes 08 (connection exception) and 57P (operator
+// intervention: shutdown, crash, cannot connect now): the store is unreachable, the request changed nothing.
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+const UNREACHABLE_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect', 'Client has encountered a connection error'];
+
+/** Whether `err` says the store could not be reached (as opposed to a query the store refused). */
+export function isStoreUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('57P'))) return true;
+  if (err instanceof AggregateError) return err.errors.some(isStoreUnreachable);
+  return UNREACHABLE_MESSAGES.some((m) => err.message.includes(m));
+}
+
+/** A set of DAG ids for an SQL `in` list, which cannot be empty: no DAG has the id ''. */
+export const dagIdList = (dagIds: ReadonlySet<string>): string[] => (dagIds.size > 0 ? [...dagIds] : ['']);

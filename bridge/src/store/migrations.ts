@@ -1,17 +1,18 @@
 import { type CreateTableBuilder, type Kysely, type Migration, PostgresAdapter } from 'kysely';
-import type { Database } from './db.js';
 
 // SQLite makes `integer primary key` the rowid; PostgreSQL needs an identity column.
-function withSerialId<T extends string>(db: Kysely<unknown>, table: CreateTableBuilder<T, never>) {
+function withSerialId<T extends string>(db: Kysely<any>, table: CreateTableBuilder<T, never>) {
   return db.getExecutor().adapter instanceof PostgresAdapter
     ? table.addColumn('id', 'integer', (c) => c.primaryKey().generatedAlwaysAsIdentity())
     : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
 }
 
-// One set of migrations for SQLite and PostgreSQL: portable types only, JSON kept as text.
+// One set of migrations for SQLite and PostgreSQL: portable types only, JSON kept as text. Each is typed
+// against `Kysely<any>`, so a change to the schema type in db.ts never changes what an old migration does.
+// Names sort in the order the migrations landed; a new one takes the next number.
 export const migrations: Record<string, Migration> = {
   '0001_approvals': {
-    async up(db: Kysely<unknown>) {
+    async up(db: Kysely<any>) {
       await db.schema
         .createTable('approval')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -60,7 +61,7 @@ export const migrations: Record<string, Migration> = {
     },
   },
   '0002_audit': {
-    async up(db: Kysely<unknown>) {
+    async up(db: Kysely<any>) {
       await db.schema
         .createTable('audit_entry')
         // Not a database sequence: the trail assigns last + 1, so a deleted entry leaves a gap verify can see.
@@ -79,7 +80,7 @@ export const migrations: Record<string, Migration> = {
     },
   },
   '0003_policy_context': {
-    async up(db: Kysely<unknown>) {
+    async up(db: Kysely<any>) {
       // What policies match on and who asked: kept with the approval so they resolve again at decision time.
       await db.schema.alterTable('approval').addColumn('requester', 'text').execute();
       await db.schema.alterTable('approval').addColumn('tags', 'text', (c) => c.notNull().defaultTo('[]')).execute();
@@ -91,8 +92,8 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('vote').addColumn('replaced', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
-  '0009_action_confirmations': {
-    async up(db: Kysely<unknown>) {
+  '0004_action_confirmations': {
+    async up(db: Kysely<any>) {
       await db.schema
         .createTable('action_confirmation')
         .addColumn('token', 'text', (c) => c.primaryKey())
@@ -105,9 +106,15 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0011_channels': {
-    async up(db: Kysely<unknown>) {
-      // One row per message per recipient: the rendered summary the local outbox shows. Channel payloads
+  '0005_effect_waiting_seen': {
+    async up(db: Kysely<any>) {
+      // When an answer first found its task waiting; it is sent once the task has waited long enough.
+      await db.schema.alterTable('effect').addColumn('waiting_seen_at', 'text').execute();
+    },
+  },
+  '0006_channels': {
+    async up(db: Kysely<any>) {
+      // One row per message per recipient: the rendered summary GET /api/v1/messages lists. Channel payloads
       // (with one-click links) are rendered again at each send, so no credential is ever stored here.
       await db.schema
         .createTable('notification')
@@ -147,8 +154,8 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0012_timers': {
-    async up(db: Kysely<unknown>) {
+  '0007_timers': {
+    async up(db: Kysely<any>) {
       // Each moment in an approval's clock is a row: claimed with a lease, fired once (the unique key makes
       // scheduling idempotent across replicas), cancelled when the approval is no longer pending.
       await withSerialId(db, db.schema.createTable('timer'))
@@ -177,8 +184,8 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0013_hook_deliveries': {
-    async up(db: Kysely<unknown>) {
+  '0008_hook_deliveries': {
+    async up(db: Kysely<any>) {
       // Inbound webhook deliveries seen, by source and the sender's delivery id: a replay gets the first answer.
       await db.schema
         .createTable('hook_delivery')
@@ -191,8 +198,8 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0014_external_approvals': {
-    async up(db: Kysely<unknown>) {
+  '0009_external_approvals': {
+    async up(db: Kysely<any>) {
       // Approvals a DAG waits for with a sensor (no HITL task to answer), and what to publish once decided.
       await db.schema.alterTable('approval').addColumn('external', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       await db.schema.alterTable('approval').addColumn('signals', 'text', (c) => c.notNull().defaultTo('[]')).execute();
@@ -200,7 +207,7 @@ export const migrations: Record<string, Migration> = {
       await db.schema
         .createView('approval_status')
         .as(
-          (db as Kysely<Database>)
+          db
             .selectFrom('approval')
             .select(['id', 'dag_id', 'run_id', 'task_id', 'map_index', 'try_number', 'state', 'policy', 'created_at', 'decided_at', 'outcome'])
             .select((eb) =>
@@ -215,10 +222,102 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0010_effect_waiting_seen': {
-    async up(db: Kysely<unknown>) {
-      // When an answer first found its task waiting; it is sent once the task has waited long enough.
-      await db.schema.alterTable('effect').addColumn('waiting_seen_at', 'text').execute();
+  '0010_effect_parked_at': {
+    async up(db: Kysely<any>) {
+      // An answer now waits from when its task entered awaiting_input (Airflow's event log), not from when it was first seen.
+      await db.schema.alterTable('effect').renameColumn('waiting_seen_at', 'parked_at').execute();
+    },
+  },
+  '0011_owners_and_timeout': {
+    async up(db: Kysely<any>) {
+      // Who counts as requester of an unattended run, and Airflow's own end of the wait (shown with the deadline).
+      await db.schema.alterTable('approval').addColumn('owners', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+      await db.schema.alterTable('approval').addColumn('timeout_at', 'text').execute();
+    },
+  },
+  '0012_audit_key': {
+    async up(db: Kysely<any>) {
+      // Written by the bridge at start (it alone holds the key): entries before keyed_from keep their plain sha256.
+      await db.schema
+        .createTable('audit_key')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('keyed_from', 'integer', (c) => c.notNull())
+        .addColumn('mac', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0013_deferred_votes': {
+    async up(db: Kysely<any>) {
+      // Votes taken while Airflow was unreachable: acknowledged and kept, counted only once Airflow allows the voter.
+      await withSerialId(db, db.schema.createTable('deferred_vote'))
+        .addColumn('approval_id', 'text', (c) => c.notNull().references('approval.id'))
+        .addColumn('user', 'text', (c) => c.notNull())
+        .addColumn('role', 'text')
+        .addColumn('option', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('params_input', 'text')
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('idempotency_key', 'text', (c) => c.notNull())
+        .addColumn('token_sealed', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'text')
+        .addColumn('last_error', 'text')
+        .addUniqueConstraint('deferred_vote_once', ['approval_id', 'user', 'idempotency_key'])
+        .execute();
+    },
+  },
+  '0014_messages_channel': {
+    async up(db: Kysely<any>) {
+      // The bridge's own channel was called `outbox`; it is `messages`, as the route and the page that show it.
+      await db.updateTable('delivery').set({ channel: 'messages' }).where('channel', '=', 'outbox').execute();
+    },
+  },
+  '0015_break_glass': {
+    async up(db: Kysely<any>) {
+      // A break-glass bypass on the approval it decided, and on its after-the-fact review what that reviews.
+      await db.schema.alterTable('approval').addColumn('bypass', 'text').execute();
+      await db.schema.alterTable('approval').addColumn('review_of', 'text').execute();
     },
   },
 };
+
+/** The names stores recorded before the migrations were numbered in the order they landed (two were 0011). */
+export const FORMER_MIGRATION_NAMES: Readonly<Record<string, string>> = {
+  '0009_action_confirmations': '0004_action_confirmations',
+  '0010_effect_waiting_seen': '0005_effect_waiting_seen',
+  '0011_channels': '0006_channels',
+  '0012_timers': '0007_timers',
+  '0013_hook_deliveries': '0008_hook_deliveries',
+  '0014_external_approvals': '0009_external_approvals',
+  '0011_effect_parked_at': '0010_effect_parked_at',
+  '0015_owners_and_timeout': '0011_owners_and_timeout',
+  '0016_audit_key': '0012_audit_key',
+  '0017_deferred_votes': '0013_deferred_votes',
+};
+
+/**
+ * Renames migrations a store recorded under their former names, before the migrator reads them. The migrator
+ * wants the applied ones, ordered by when they ran and then by name, to be the first ones by name; the renamed
+ * ones take one timestamp (the latest of theirs) so that holds whichever order they ran in. Each step is one
+ * idempotent statement, so replicas starting together end with the same rows.
+ */
+export async function renameFormerMigrations(db: Kysely<any>): Promise<void> {
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  if (!tables.some((t) => t.name === 'kysely_migration')) return;
+  await db.transaction().execute(async (trx) => {
+    const former = await trx.selectFrom('kysely_migration').select('name').where('name', 'in', Object.keys(FORMER_MIGRATION_NAMES)).execute();
+    if (former.length === 0) return;
+    const renamed = former.map((row: { name: string }) => FORMER_MIGRATION_NAMES[row.name]);
+    for (const { name } of former) {
+      await trx.updateTable('kysely_migration').set({ name: FORMER_MIGRATION_NAMES[name] }).where('name', '=', name).execute();
+    }
+    const { latest } = await trx
+      .selectFrom('kysely_migration')
+      .select((eb) => eb.fn.max('timestamp').as('latest'))
+      .where('name', 'in', renamed)
+      .executeTakeFirstOrThrow();
+    await trx.updateTable('kysely_migration').set({ timestamp: latest }).where('name', 'in', renamed).execute();
+  });
+}

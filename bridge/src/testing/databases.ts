@@ -7,22 +7,25 @@ export const POSTGRES_URL = process.env.AIRGATE_TEST_POSTGRES_URL ?? 'postgres:/
 
 export interface TestDatabase {
   name: 'sqlite' | 'postgres';
-  /** A fresh, migrated database; `drop` removes it. */
-  create(): Promise<{ db: Db; drop: () => Promise<void> }>;
+  /**
+   * A fresh database, migrated unless `migrated` is false; `drop` removes it. `url` reaches it from another
+   * connection (PostgreSQL only).
+   */
+  create(options?: { migrated?: boolean }): Promise<{ db: Db; drop: () => Promise<void>; url?: string }>;
 }
 
 export const sqlite: TestDatabase = {
   name: 'sqlite',
-  async create() {
+  async create({ migrated = true } = {}) {
     const db = createDb({ sqliteFile: ':memory:' });
-    await migrate(db);
+    if (migrated) await migrate(db);
     return { db, drop: () => db.destroy() };
   },
 };
 
 export const postgres: TestDatabase = {
   name: 'postgres',
-  async create() {
+  async create({ migrated = true } = {}) {
     const dbName = `airgate_test_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: POSTGRES_URL });
     await admin.connect();
@@ -31,9 +34,10 @@ export const postgres: TestDatabase = {
     const url = new URL(POSTGRES_URL);
     url.pathname = `/${dbName}`;
     const db = createDb({ databaseUrl: url.toString(), sqliteFile: '' });
-    await migrate(db);
+    if (migrated) await migrate(db);
     return {
       db,
+      url: url.toString(),
       drop: async () => {
         await db.destroy();
         const cleanup = new pg.Client({ connectionString: POSTGRES_URL });

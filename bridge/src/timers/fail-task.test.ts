@@ -1,11 +1,11 @@
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { AirflowActions, AirflowClient } from '../airflow/client.js';
-import { PermanentEffectError, applyEffect, effect } from '../outbox/effects.js';
+import { PermanentEffectError, applyEffect, effect } from '../effects/apply.js';
 import { AIRFLOW, airflowServer, api } from '../testing/fake-airflow.js';
 
 const key = { dag_id: 'dag_a', run_id: 'manual__1', task_id: 'approve_load', map_index: -1 };
-const ctx = { now: new Date('2026-11-25T11:00:00Z'), waitingSeenAt: null, hitlSettleMs: 0, signalsDir: null };
+const ctx = { now: new Date('2026-11-25T11:00:00Z'), parkedAt: null, hitlSettleMs: 0, signalsDir: null };
 const credentials = { username: 'airgate', password: 'pw' };
 
 describe('fail_task effect (a deadline whose policy says fail)', () => {
@@ -22,7 +22,7 @@ describe('fail_task effect (a deadline whose policy says fail)', () => {
     expect(bodies).toEqual([{ new_state: 'failed', include_upstream: false, include_downstream: false, include_future: false, include_past: false }]);
   });
 
-  it('is refused for good by a bridge whose outbox lacks the actions client', async () => {
+  it('is refused for good by a bridge whose effect worker lacks the actions client', async () => {
     const { kind, payload } = effect('fail_task', { key });
     await expect(applyEffect(new AirflowClient(AIRFLOW, credentials), kind, payload, ctx)).rejects.toBeInstanceOf(PermanentEffectError);
   });

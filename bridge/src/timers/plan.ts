@@ -1,5 +1,5 @@
 import type { StoredApproval } from '../approvals/store.js';
-import { type Policy, type PolicySet, dueAt, escalationTargets, managerOf, nextReminderAt, selectPolicy, slaWarningAt } from '../policies/index.js';
+import { type Policy, type PolicySet, dueAt, nextReminderAt, selectPolicy, slaWarningAt } from '../policies/index.js';
 
 export const TIMER_KINDS = ['notify', 'reminder', 'escalation', 'sla_warning', 'deadline'] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
@@ -28,37 +28,12 @@ export function planTimers(set: PolicySet, approval: StoredApproval, now: Date):
   }
   const warning = slaWarningAt(policy, created);
   if (warning) timers.push({ kind: 'sla_warning', key: 'sla', due_at: warning.toISOString() });
-  const due = approval.due_at ?? dueAt(policy, created)?.toISOString();
+  const due = approval.policy_due_at ?? dueAt(policy, created)?.toISOString();
   if (due) timers.push({ kind: 'deadline', key: 'deadline', due_at: due });
   return timers;
 }
 
 export const reminderTimer = (at: Date): PlannedTimer => ({ kind: 'reminder', key: at.toISOString(), due_at: at.toISOString() });
-
-export interface EscalationAdditions {
-  users: string[];
-  roles: string[];
-}
-
-/**
- * Who escalation step `index` adds. `manager` climbs one rung per step that names it: the first such step reaches
- * the requester's nearest available manager, the next one that manager's, and so on; absent managers and the
- * requester are skipped (skip-level) by managerOf.
- */
-export function escalationAdditions(set: PolicySet, policy: Policy, index: number, requester: string | null): EscalationAdditions {
-  const steps = policy.escalation ?? [];
-  const step = steps[index];
-  if (!step) return { users: [], roles: [] };
-  const others = { ...step, to: step.to.filter((ref) => ref.kind !== 'manager') };
-  const { users, roles } = escalationTargets(set, others, requester);
-  if (step.to.some((ref) => ref.kind === 'manager') && requester !== null) {
-    const rung = steps.slice(0, index + 1).filter((s) => s.to.some((ref) => ref.kind === 'manager')).length;
-    let manager: string | null = requester;
-    for (let i = 0; i < rung && manager !== null; i++) manager = managerOf(set, manager, requester);
-    if (manager !== null && !users.includes(manager)) users.push(manager);
-  }
-  return { users, roles: roles.map((role) => `role:${role}`) };
-}
 
 /** The option a deadline answers with, or null when the task fails instead (or the policy escalates). */
 export function deadlineOption(policy: Policy, options: readonly string[], isRejecting: (o: string) => boolean): string | 'fail' | 'escalate' {

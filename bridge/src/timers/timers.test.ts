@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TestClock, channelBridge, request as approvalRequest } from '../channels/test-bridge.js';
+import { TestClock, channelBridge, request as approvalRequest } from '../testing/channel-bridge.js';
 import type { Db } from '../store/db.js';
 import { databases } from '../testing/databases.js';
 import { tokenFor } from '../testing/fake-airflow.js';
@@ -15,6 +15,9 @@ managers:
   carol: dave
   dave: erin
 absent: [dave]
+options:
+  Hold: { outcome: approve }
+  Missing: { outcome: reject }
 policies:
   - name: timed
 ${extra}
@@ -111,6 +114,36 @@ const REMINDERS = policy(`    reminders: { every: 30m }`);
     ]);
     expect((await audit('approval.escalated')).map((d) => d.added)).toEqual([['olivia'], ['carol'], ['erin']]);
     const view = await b.service.vote(id, { user: 'erin', role: 'user' }, { option: 'Approve' }, { channel: 'ui', idempotencyKey: null });
+    expect(view.state).toBe('approved');
+  });
+
+  it('climbs above the manager the level already asks: each manager step one rung higher, absent ones skipped', async () => {
+    const b = bridge(`version: 1
+managers:
+  requester: carol
+  carol: dave
+  dave: erin
+  erin: frank
+absent: [dave]
+policies:
+  - name: chain
+    levels:
+      - { name: manager, approvers: [manager], rule: any }
+    escalation:
+      - { after: 10s, to: [manager] }
+      - { after: 20s, to: [manager] }
+`);
+    const { id } = await b.service.register(approvalRequest, 'test');
+    await b.settle();
+    expect((await messages('request')).map((m) => m.recipient)).toEqual(['carol']);
+    await at(b, '2026-11-25T10:00:20Z');
+    const res = await request(b.app).get(`/api/v1/approvals/${id}/escalations`).set('Authorization', `Bearer ${await tokenFor('alice')}`);
+    expect(res.body.items).toMatchObject([
+      { step: 0, approver: 'erin', reason: 'escalation step 1: undecided 10s after the request' },
+      { step: 1, approver: 'frank', reason: 'escalation step 2: undecided 20s after the request' },
+    ]);
+    // frank, two rungs above the level's manager, decides alone: a skip-level approval.
+    const view = await b.service.vote(id, { user: 'frank', role: 'user' }, { option: 'Approve' }, { channel: 'ui', idempotencyKey: null });
     expect(view.state).toBe('approved');
   });
 

@@ -5,10 +5,11 @@ import { PeriodicWorker } from '../workers/periodic.js';
 import type { ApprovalService, DeadlineOutcome, PolicySource } from '../approvals/service.js';
 import type { StoredApproval } from '../approvals/store.js';
 import type { AuditTrail } from '../audit/trail.js';
+import { deadlineEscalationTargets, escalate, escalationAdditions } from '../escalations/escalate.js';
 import type { Notifier } from '../notifications/notifier.js';
-import { type Policy, type PolicySet, isRejecting, managerOf, nextReminderAt, selectPolicy } from '../policies/index.js';
+import { type Policy, type PolicySet, formatDuration, meaningOf, nextReminderAt, selectPolicy } from '../policies/index.js';
 import type { Database, Db } from '../store/db.js';
-import { deadlineOption, escalationAdditions, planTimers, reminderTimer } from './plan.js';
+import { deadlineOption, planTimers, reminderTimer } from './plan.js';
 import { type TimerRow, addTimers, cancelTimers, claimTimers, finishTimer } from './store.js';
 
 // Left to the event listener first; then the sweep makes sure the requester hears, within a horizon.
@@ -142,7 +143,7 @@ export class TimerWorker extends PeriodicWorker {
       // applying it is idempotent, so a crash in between only repeats a no-op.
       let deadline: { outcome: DeadlineOutcome | 'escalate'; applied: boolean } | null = null;
       if (timer.kind === 'deadline' && approval.state === 'pending' && policy) {
-        const choice = deadlineOption(policy, approval.options, isRejecting);
+        const choice = deadlineOption(policy, approval.options, (option) => meaningOf(set, policy, option) === 'reject');
         const outcome: DeadlineOutcome | 'escalate' = choice === 'escalate' ? 'escalate' : choice === 'fail' ? { kind: 'fail' } : { kind: 'answer', option: choice };
         const applied = outcome === 'escalate' ? false : await this.o.service.applyDeadline(approval.id, outcome, timer.due_at);
         deadline = { outcome, applied };
@@ -202,9 +203,9 @@ export class TimerWorker extends PeriodicWorker {
       }
       case 'escalation': {
         const step = Number(timer.key.slice('step:'.length));
-        const { users, roles } = escalationAdditions(set, policy, step, approval.requester);
-        const reason = `escalation step ${step + 1}: undecided ${Math.round((policy.escalation?.[step]?.after ?? 0) / 60_000)} min after the request`;
-        const added = await this.escalate(tx, approval, step, [...users, ...roles], reason, at);
+        const { users, roles } = escalationAdditions(set, policy, step, approval.requester, approval.level);
+        const reason = `escalation step ${step + 1}: undecided ${formatDuration(policy.escalation?.[step]?.after ?? 0)} after the request`;
+        const added = await escalate(tx, notifier, approval, step, [...users, ...roles], reason, at);
         return { action: 'approval.escalated', details: { step, level: approval.level, added, reason } };
       }
       case 'sla_warning': {
@@ -217,12 +218,7 @@ export class TimerWorker extends PeriodicWorker {
         if (deadline?.outcome === 'escalate') {
           // Escalating at the deadline hands the level to the requester's nearest available manager and every
           // escalation step's targets; Airflow's own response timeout stays the last word on the wait.
-          const manager = approval.requester ? managerOf(set, approval.requester, approval.requester) : null;
-          const targets = (policy.escalation ?? []).flatMap((_, i) => {
-            const t = escalationAdditions(set, policy, i, approval.requester);
-            return [...t.users, ...t.roles];
-          });
-          const added = await this.escalate(tx, approval, -1, [...(manager ? [manager] : []), ...targets], 'deadline passed', at);
+          const added = await escalate(tx, notifier, approval, -1, deadlineEscalationTargets(set, policy, approval.requester, approval.level), 'deadline passed', at);
           return { action: 'approval.escalated', details: { step: 'deadline', level: approval.level, added, sla_breach: recipients } };
         }
         return { action: 'sla.breached', details: { outcome: deadline?.outcome ?? 'already applied', sla_breach: recipients } };
@@ -230,22 +226,5 @@ export class TimerWorker extends PeriodicWorker {
       default:
         return 'cancel';
     }
-  }
-
-  /** Adds approvers to the open level (those not added before) and tells them; returns who was added. */
-  private async escalate(tx: Transaction<Database>, approval: StoredApproval, step: number, approvers: string[], reason: string, at: string): Promise<string[]> {
-    const added: string[] = [];
-    for (const approver of new Set(approvers)) {
-      if (approver === approval.requester) continue;
-      const row = await tx
-        .insertInto('approval_escalation')
-        .values({ approval_id: approval.id, level: approval.level, step, approver, reason, at })
-        .onConflict((oc) => oc.columns(['approval_id', 'level', 'approver']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (row) added.push(approver);
-    }
-    if (added.length > 0) await this.o.notifier.notify(tx, approval, 'escalation', added, at, reason);
-    return added;
   }
 }

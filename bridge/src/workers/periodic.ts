@@ -33,9 +33,13 @@ export class SerialPasses {
   }
 }
 
-/** A worker that runs its pass on an interval and when kicked, one pass at a time; stop() waits for the last. */
+/**
+ * A worker that runs its pass when kicked, at a time it asked for (wakeAt), and on an interval as a safety net; one
+ * pass at a time; stop() waits for the last.
+ */
 export abstract class PeriodicWorker {
   private timer: NodeJS.Timeout | null = null;
+  private wake: { at: number; timer: NodeJS.Timeout } | null = null;
   private readonly passes: SerialPasses;
 
   constructor(
@@ -54,7 +58,27 @@ export abstract class PeriodicWorker {
   async stop() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.clearWake();
     await this.passes.idle();
+  }
+
+  /** Runs a pass at `at` (real time) while started, unless one is already due sooner. */
+  protected wakeAt(at: Date) {
+    if (!this.timer) return;
+    const when = at.getTime();
+    if (this.wake && this.wake.at <= when) return;
+    this.clearWake();
+    const timer = setTimeout(() => {
+      this.wake = null;
+      void this.kick();
+    }, Math.max(0, when - Date.now()));
+    timer.unref();
+    this.wake = { at: when, timer };
+  }
+
+  private clearWake() {
+    if (this.wake) clearTimeout(this.wake.timer);
+    this.wake = null;
   }
 
   /** Runs a pass now (or right after the current one), e.g. after work was queued. */

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../store/db.js';
 import { databases } from '../../testing/databases.js';
 import { parseChannels } from '../config.js';
-import { channelBridge, request as approvalRequest } from '../test-bridge.js';
+import { channelBridge, request as approvalRequest } from '../../testing/channel-bridge.js';
 
 const POLICIES = `version: 1
 policies:

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../store/db.js';
 import { databases } from '../../testing/databases.js';
-import { channelBridge, request as approvalRequest } from '../test-bridge.js';
+import { channelBridge, request as approvalRequest } from '../../testing/channel-bridge.js';
 
 const POLICIES = `version: 1
 groups:
@@ -25,7 +25,7 @@ describe.each(databases)('one-click links on $name', (database) => {
 
   const register = async (overrides: Partial<typeof approvalRequest> = {}) => (await bridge.service.register({ ...approvalRequest, ...overrides }, 'test')).id;
   const linksFor = async (user: string, approvalId = id) => {
-    const links = await bridge.channels.links.forMessage(await bridge.service.get(approvalId), user, 'email');
+    const links = await bridge.channels.links!.forMessage(await bridge.service.get(approvalId), user, 'email');
     return Object.fromEntries(links.map((l) => [l.option, pathOf(l.url)]));
   };
   const refusals = async () =>
@@ -81,6 +81,19 @@ describe.each(databases)('one-click links on $name', (database) => {
     const ok = await request(bridge.app).post(Reject!).type('form').send({ reason: 'numbers are off' });
     expect(ok.status).toBe(200);
     expect((await bridge.service.get(id)).state).toBe('rejected');
+  });
+
+  it('without a channel that sends links, /a/* is not served at all (404) and nothing changes', async () => {
+    const token = (await linksFor('alice')).Approve!;
+    await bridge.settle();
+    const auditBefore = (await db.selectFrom('audit_entry').select('seq').execute()).length;
+    await bridge.channels.stop();
+    bridge = channelBridge(db, { policies: POLICIES, linkSecret: null });
+    expect(bridge.channels.links).toBeNull();
+    expect((await request(bridge.app).get(token)).status).toBe(404);
+    expect((await request(bridge.app).post(token).type('form').send({})).status).toBe(404);
+    expect(await bridge.service.get(id)).toMatchObject({ state: 'pending', votes: [] });
+    expect((await db.selectFrom('audit_entry').select('seq').execute()).length).toBe(auditBefore);
   });
 
   it('401 for a forged link: another key, a tampered claim, garbage', async () => {

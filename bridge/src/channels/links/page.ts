@@ -1,4 +1,5 @@
 import type { StoredApproval } from '../../approvals/store.js';
+import { own } from '../../own.js';
 import { esc } from '../html.js';
 
 /** One field of the confirmation form: from the HITL request's params or the policy's form. */
@@ -55,7 +56,7 @@ export interface ConfirmPage {
 export function confirmPage(p: ConfirmPage): string {
   const { approval } = p;
   const summary = `<div class="box"><strong>${esc(approval.subject)}</strong>\n${esc(approval.dag_id)} / ${esc(approval.task_id)} (run ${esc(approval.run_id)})${approval.body ? `\n\n${esc(approval.body)}` : ''}${approval.due_at ? `\n\nDue: ${esc(approval.due_at)}` : ''}</div>`;
-  const fields = p.fields.map((f) => fieldInput(f, p.given?.params?.[f.name])).join('');
+  const fields = p.fields.map((f) => fieldInput(f, p.given?.params ? own(p.given.params, f.name) : undefined)).join('');
   const reason = `<label for="reason">Reason${p.reasonRequired ? ' *' : ' (optional)'}</label><textarea id="reason" name="reason" rows="3" maxlength="2000"${p.reasonRequired ? ' required' : ''}>${esc(p.given?.reason ?? '')}</textarea>`;
   return page(
     `Confirm: ${p.option}`,

@@ -3,9 +3,10 @@ import type { ApprovalService, PolicySource } from '../../approvals/service.js';
 import type { StoredApproval } from '../../approvals/store.js';
 import type { AuditTrail } from '../../audit/trail.js';
 import { ApiError } from '../../http/errors.js';
-import { type Policy, isRejecting, selectPolicy } from '../../policies/index.js';
+import { type Policy, type PolicySet, meaningOf, selectPolicy } from '../../policies/index.js';
+import { own } from '../../own.js';
 import type { Db } from '../../store/db.js';
-import { escalatedApprovers } from '../escalated.js';
+import { escalatedApprovers } from '../../escalations/store.js';
 import { type LinkField, confirmPage, messagePage } from './page.js';
 import type { LinkClaims, LinkTokens } from './tokens.js';
 
@@ -29,7 +30,7 @@ function fieldsOf(approval: StoredApproval, policy: Policy | null): LinkField[] 
     const spec = (raw ?? {}) as { value?: unknown; schema?: Record<string, unknown>; description?: string | null };
     return field(name, spec.schema ?? {}, spec.value, spec.description ?? null, false);
   });
-  const fromPolicy = (policy?.form ?? []).filter((f) => !(f.name in approval.params)).map((f) => field(f.name, f.schema, f.schema.default, null, f.required));
+  const fromPolicy = (policy?.form ?? []).filter((f) => !Object.hasOwn(approval.params, f.name)).map((f) => field(f.name, f.schema, f.schema.default, null, f.required));
   return [...fromParams, ...fromPolicy];
 }
 
@@ -43,7 +44,7 @@ function field(name: string, schema: Readonly<Record<string, unknown>>, value: u
 function paramsFrom(body: Record<string, unknown>, fields: LinkField[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
-    const text = body[`params.${f.name}`];
+    const text = own(body, `params.${f.name}`);
     if (f.type === 'boolean') {
       out[f.name] = text === 'true';
       continue;
@@ -61,7 +62,8 @@ function paramsFrom(body: Record<string, unknown>, fields: LinkField[]): Record<
   return out;
 }
 
-const reasonRequired = (policy: Policy | null, option: string) => policy?.reason === 'always' || (policy?.reason === 'on_reject' && isRejecting(option));
+const rejects = (set: PolicySet, policy: Policy | null, option: string) => meaningOf(set, policy, option) === 'reject';
+const reasonRequired = (set: PolicySet, policy: Policy | null, option: string) => policy?.reason === 'always' || (policy?.reason === 'on_reject' && rejects(set, policy, option));
 
 /**
  * `GET /a/{token}` shows what the link would do and changes nothing (mail scanners follow links); `POST /a/{token}`
@@ -111,8 +113,9 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
     const r = await resolve(tokenOf(req));
     if (!r.ok) return send(res, r.status, messagePage(r.title, r.message));
     const { claims, approval, policy } = r;
-    const approving = !isRejecting(claims.opt);
-    send(res, 200, confirmPage({ approval, user: claims.sub, option: claims.opt, reasonRequired: reasonRequired(policy, claims.opt), fields: approving ? fieldsOf(approval, policy) : [] }));
+    const set = deps.policies.current();
+    const approving = !rejects(set, policy, claims.opt);
+    send(res, 200, confirmPage({ approval, user: claims.sub, option: claims.opt, reasonRequired: reasonRequired(set, policy, claims.opt), fields: approving ? fieldsOf(approval, policy) : [] }));
   });
 
   router.post('/a/:token', express.urlencoded({ extended: false, limit: '64kb' }), async (req, res) => {
@@ -120,7 +123,7 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
     if (!r.ok) return send(res, r.status, messagePage(r.title, r.message));
     const { claims, approval, policy } = r;
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const fields = isRejecting(claims.opt) ? [] : fieldsOf(approval, policy);
+    const fields = rejects(deps.policies.current(), policy, claims.opt) ? [] : fieldsOf(approval, policy);
     const reason = typeof body.reason === 'string' && body.reason.trim() ? body.reason.trim() : undefined;
     const params_input = paramsFrom(body, fields);
     // Claim the link before voting: of two concurrent submissions, exactly one gets to vote.
@@ -145,7 +148,7 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
       if (err.status === 422) {
         // Something the person can fix on the page: the link stays usable.
         await deps.db.deleteFrom('link_use').where('jti', '=', claims.jti).execute();
-        const page = confirmPage({ approval, user: claims.sub, option: claims.opt, reasonRequired: reasonRequired(policy, claims.opt), fields, error: err.message, given: { ...(reason ? { reason } : {}), params: params_input } });
+        const page = confirmPage({ approval, user: claims.sub, option: claims.opt, reasonRequired: reasonRequired(deps.policies.current(), policy, claims.opt), fields, error: err.message, given: { ...(reason ? { reason } : {}), params: params_input } });
         return send(res, 422, page);
       }
       send(res, err.status, messagePage('Not recorded', err.message));

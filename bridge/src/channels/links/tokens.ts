@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { StoredApproval } from '../../approvals/store.js';
@@ -23,12 +23,6 @@ const Claims = z.object({
 export type LinkClaims = z.infer<typeof Claims>;
 
 export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; why: 'forged' } | { ok: false; why: 'expired'; claims: LinkClaims | null };
-
-/** `AIRGATE_LINK_SECRET`, or one derived from the service token so a single-secret install still signs links. */
-export function linkSecret(explicit: string | undefined, serviceToken: string): Uint8Array {
-  if (explicit) return new TextEncoder().encode(explicit);
-  return createHmac('sha256', serviceToken).update('airgate one-click links v1').digest();
-}
 
 /**
  * One-click links: a JWT bound to one approver, one approval, its options and the option of the button, expiring

@@ -5,7 +5,7 @@ import type { Db } from '../../store/db.js';
 import { databases } from '../../testing/databases.js';
 import { airflowServer } from '../../testing/fake-airflow.js';
 import { parseChannels } from '../config.js';
-import { channelBridge, request as approvalRequest } from '../test-bridge.js';
+import { channelBridge, request as approvalRequest } from '../../testing/channel-bridge.js';
 import { slackSignature } from './interactions.js';
 
 const SLACK = 'http://slack.test/api/';
@@ -99,12 +99,12 @@ describe.each(databases)('Slack on $name', (database) => {
       ['Approve', { a: id, o: 'Approve' }],
       ['Reject', { a: id, o: 'Reject' }],
     ]);
-    // bob has no Slack id: that delivery failed visibly and fell back to the outbox.
+    // bob has no Slack id: that delivery failed visibly and fell back to `messages`.
     const bobs = await db.selectFrom('delivery').innerJoin('notification', 'notification.id', 'delivery.notification_id').select(['channel', 'state', 'last_error']).where('recipient', '=', 'bob').orderBy('delivery.id').execute();
     expect(bobs).toEqual([
-      { channel: 'outbox', state: 'sent', last_error: null },
+      { channel: 'messages', state: 'sent', last_error: null },
       { channel: 'slack', state: 'failed', last_error: 'no slack address for bob' },
-      { channel: 'outbox', state: 'sent', last_error: null },
+      { channel: 'messages', state: 'sent', last_error: null },
     ]);
   });
 

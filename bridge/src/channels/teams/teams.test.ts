@@ -5,7 +5,7 @@ import type { Db } from '../../store/db.js';
 import { databases } from '../../testing/databases.js';
 import { airflowServer } from '../../testing/fake-airflow.js';
 import { parseChannels } from '../config.js';
-import { channelBridge, request as approvalRequest } from '../test-bridge.js';
+import { channelBridge, request as approvalRequest } from '../../testing/channel-bridge.js';
 
 const POLICIES = `version: 1
 policies:
@@ -57,7 +57,7 @@ describe.each(databases)('Teams on $name', (database) => {
     expect((await request(bridge.app).get(path)).status).toBe(200);
     expect((await request(bridge.app).post(path).type('form').send({})).status).toBe(200);
     expect(await bridge.service.get(id)).toMatchObject({ state: 'approved', votes: [{ user: 'alice', channel: 'teams' }] });
-    // The card to a removed workflow is recorded as failed for good and falls back to the outbox.
+    // The card to a removed workflow is recorded as failed for good and falls back to `messages`.
     const rows = await db.selectFrom('delivery').select(['address', 'state', 'last_error']).where('channel', '=', 'teams').where('address', '!=', '').orderBy('address').execute();
     expect(rows).toEqual([
       { address: 'http://teams.test/workflows/alice', state: 'sent', last_error: null },

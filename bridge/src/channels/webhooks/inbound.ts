@@ -6,6 +6,7 @@ import type { Db } from '../../store/db.js';
 import { z } from '../../zod.js';
 import { Approval } from '../../approvals/schemas.js';
 import type { ChannelsConfig } from '../config.js';
+import { own } from '../../own.js';
 import { freshTimestamp, sameSignature } from '../signatures.js';
 import { webhookSignature } from './outbound.js';
 
@@ -21,8 +22,10 @@ export const HookVote = z
   .strict()
   .openapi('HookVote');
 
-const HookSource = z.object({ source: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/) });
+export const HookSource = z.object({ source: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/) });
 const DeliveryId = z.string().min(1).max(200);
+
+type InboundHook = ChannelsConfig['webhooks']['inbound'][string];
 
 export interface InboundHookDeps {
   db: Db;
@@ -37,8 +40,9 @@ const errorBody = (err: ApiError): ErrorBody => ({ error: { code: err.code, mess
 
 /**
  * `POST /hooks/{source}`: another system votes for one of its users. The raw body is authenticated with the source's
- * secret (`X-Airgate-Signature: sha256=HMAC(secret, timestamp + '.' + body)`, `X-Airgate-Timestamp` within ±5
- * minutes) and handled once per `X-Airgate-Delivery` id: a replay gets the first answer and changes nothing.
+ * secret (`X-Airgate-Signature: sha256=HMAC(secret, timestamp + '.' + delivery id + '.' + body)`, `X-Airgate-Timestamp`
+ * within ±5 minutes) and handled once per `X-Airgate-Delivery` id: a replay gets the first answer and changes nothing,
+ * and the same request under a new delivery id no longer matches its signature.
  */
 export function inboundHookRoutes(deps: InboundHookDeps): Router {
   const router = Router();
@@ -47,24 +51,25 @@ export function inboundHookRoutes(deps: InboundHookDeps): Router {
     return err;
   };
 
-  async function authenticate(req: Request, source: string): Promise<string> {
-    const hook = deps.config.webhooks.inbound[source];
+  async function authenticate(req: Request, source: string): Promise<{ deliveryId: string; hook: InboundHook }> {
+    // An own property only: a source named like an Object.prototype member (`constructor`) is simply unknown.
+    const hook = own(deps.config.webhooks.inbound, source);
     if (!hook) throw notFound(`no webhook source ${source}`);
     const timestamp = req.get('x-airgate-timestamp');
     if (!freshTimestamp(timestamp, deps.now())) throw await refuse(source, 'stale_timestamp', unauthorized('X-Airgate-Timestamp missing or more than 5 minutes off'));
+    const delivery = DeliveryId.safeParse(req.get('x-airgate-delivery'));
+    if (!delivery.success) throw new ApiError(400, 'bad_request', 'X-Airgate-Delivery is required', 'X-Airgate-Delivery');
     // The signature covers the bytes sent; a JSON parser that ran first has lost them.
     const body: unknown = req.body ?? Buffer.alloc(0);
     if (!Buffer.isBuffer(body)) throw new Error('POST /hooks needs the raw body: mount the channels public routes before express.json()');
-    const expected = webhookSignature(deps.env[hook.secret_env] ?? '', timestamp!, body);
+    const expected = webhookSignature(own(deps.env, hook.secret_env) ?? '', timestamp!, delivery.data, body);
     if (!sameSignature(expected, req.get('x-airgate-signature') ?? '')) throw await refuse(source, 'bad_signature', unauthorized('bad X-Airgate-Signature'));
-    const delivery = DeliveryId.safeParse(req.get('x-airgate-delivery'));
-    if (!delivery.success) throw new ApiError(400, 'bad_request', 'X-Airgate-Delivery is required', 'X-Airgate-Delivery');
-    return delivery.data;
+    return { deliveryId: delivery.data, hook };
   }
 
   router.post('/hooks/:source', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
     const { source } = parse(HookSource, req.params, 'source');
-    const deliveryId = await authenticate(req, source);
+    const { deliveryId, hook } = await authenticate(req, source);
     const at = deps.now().toISOString();
     const claimed = await deps.db
       .insertInto('hook_delivery')
@@ -89,7 +94,7 @@ export function inboundHookRoutes(deps: InboundHookDeps): Router {
         throw new ApiError(400, 'bad_request', 'body: malformed JSON', 'body');
       }
       const vote = parse(HookVote, text, 'body');
-      if (!deps.config.webhooks.inbound[source]!.users.includes(vote.user)) {
+      if (!hook.users.includes(vote.user)) {
         throw await refuse(source, 'user_not_allowed', forbidden(`source ${source} may not vote as ${vote.user}`), { user: vote.user, approval_id: vote.approval_id, delivery: deliveryId });
       }
       const { approval_id, user, ...input } = vote;

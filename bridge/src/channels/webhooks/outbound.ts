@@ -1,9 +1,12 @@
 import { hmacHex } from '../signatures.js';
 import { type OutgoingMessage, PermanentDeliveryError, type Sender } from '../types.js';
 
-/** `sha256=HMAC(secret, timestamp + '.' + body)`: what receivers recompute over the raw body. */
-export const webhookSignature = (secret: string, timestamp: string, body: string | Buffer): string =>
-  `sha256=${hmacHex(secret, Buffer.concat([Buffer.from(`${timestamp}.`), Buffer.isBuffer(body) ? body : Buffer.from(body)]))}`;
+/**
+ * `sha256=HMAC(secret, timestamp + '.' + delivery id + '.' + body)`: what receivers recompute over the raw body.
+ * The delivery id is signed so a captured request re-sent under a new id (to dodge the once-per-id rule) fails.
+ */
+export const webhookSignature = (secret: string, timestamp: string, deliveryId: string, body: string | Buffer): string =>
+  `sha256=${hmacHex(secret, Buffer.concat([Buffer.from(`${timestamp}.${deliveryId}.`), Buffer.isBuffer(body) ? body : Buffer.from(body)]))}`;
 
 /** The `webhook` channel: every message as signed JSON to one URL, for systems that route it on themselves. */
 export class WebhookSender implements Sender {
@@ -30,13 +33,14 @@ export class WebhookSender implements Sender {
       },
     });
     const timestamp = String(Math.floor(this.now().getTime() / 1000));
+    const delivery = String(deliveryId);
     const res = await fetch(address, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
         'X-Airgate-Timestamp': timestamp,
-        'X-Airgate-Signature': webhookSignature(this.secret, timestamp, body),
-        'X-Airgate-Delivery': String(deliveryId),
+        'X-Airgate-Signature': webhookSignature(this.secret, timestamp, delivery, body),
+        'X-Airgate-Delivery': delivery,
       },
       body,
       signal: AbortSignal.timeout(this.timeoutMs),

@@ -5,7 +5,7 @@ import type { Db } from '../../store/db.js';
 import { databases } from '../../testing/databases.js';
 import { airflowServer } from '../../testing/fake-airflow.js';
 import { parseChannels } from '../config.js';
-import { channelBridge, request as approvalRequest } from '../test-bridge.js';
+import { channelBridge, request as approvalRequest } from '../../testing/channel-bridge.js';
 import { webhookSignature } from './outbound.js';
 
 const POLICIES = `version: 1
@@ -47,7 +47,7 @@ describe.each(databases)('webhooks on $name', (database) => {
     await drop();
   });
 
-  it('POSTs every message as JSON signed over timestamp and raw body', async () => {
+  it('POSTs every message as JSON signed over timestamp, delivery id and raw body', async () => {
     const received: { body: string; headers: Headers }[] = [];
     airflowServer.use(
       http.post('http://hooks.test/airgate', async ({ request: req }) => {
@@ -60,7 +60,7 @@ describe.each(databases)('webhooks on $name', (database) => {
     for (const { body, headers } of received) {
       const timestamp = headers.get('x-airgate-timestamp')!;
       expect(timestamp).toBe(String(Date.parse('2026-11-25T10:00:00Z') / 1000));
-      expect(headers.get('x-airgate-signature')).toBe(webhookSignature(ENV.OUT_SECRET, timestamp, body));
+      expect(headers.get('x-airgate-signature')).toBe(webhookSignature(ENV.OUT_SECRET, timestamp, headers.get('x-airgate-delivery')!, body));
     }
     const bodies = received.map((r) => JSON.parse(r.body));
     expect(bodies.map((b) => b.message.recipient).sort()).toEqual(['alice', 'bob', 'role:op']);
@@ -85,12 +85,13 @@ describe.each(databases)('webhooks on $name', (database) => {
     const post = (body: unknown, o: { secret?: string; timestamp?: number; delivery?: string | null; source?: string } = {}) => {
       const raw = typeof body === 'string' ? body : JSON.stringify(body);
       const timestamp = String(o.timestamp ?? NOW_S);
+      const delivery = o.delivery === null ? '' : (o.delivery ?? 'd-1');
       const req = request(bridge.app)
         .post(`/hooks/${o.source ?? 'ops'}`)
         .set('Content-Type', 'application/json')
         .set('X-Airgate-Timestamp', timestamp)
-        .set('X-Airgate-Signature', webhookSignature(o.secret ?? ENV.OPS_SECRET, timestamp, raw));
-      if (o.delivery !== null) req.set('X-Airgate-Delivery', o.delivery ?? 'd-1');
+        .set('X-Airgate-Signature', webhookSignature(o.secret ?? ENV.OPS_SECRET, timestamp, delivery, raw));
+      if (o.delivery !== null) req.set('X-Airgate-Delivery', delivery);
       return req.send(raw);
     };
     const refusals = async () => (await db.selectFrom('audit_entry').select('details').where('action', '=', 'hook.refused').orderBy('seq').execute()).map((e) => JSON.parse(e.details).why);
@@ -126,12 +127,38 @@ describe.each(databases)('webhooks on $name', (database) => {
         .post('/hooks/ops')
         .set('Content-Type', 'application/json')
         .set('X-Airgate-Timestamp', String(NOW_S))
-        .set('X-Airgate-Signature', webhookSignature(ENV.OPS_SECRET, String(NOW_S), JSON.stringify(vote)))
+        .set('X-Airgate-Signature', webhookSignature(ENV.OPS_SECRET, String(NOW_S), 'd-9', JSON.stringify(vote)))
         .set('X-Airgate-Delivery', 'd-9')
         .send(JSON.stringify({ ...vote, user: 'mallory' }));
       expect(tampered.status).toBe(401);
       expect(await refusals()).toEqual(['bad_signature', 'stale_timestamp', 'stale_timestamp', 'bad_signature']);
       expect((await post(vote, { delivery: null })).status).toBe(400);
+    });
+
+    it('a captured request re-sent under a new delivery id is refused (401) and changes nothing', async () => {
+      const raw = JSON.stringify({ approval_id: id, user: 'alice', option: 'Approve' });
+      const timestamp = String(NOW_S);
+      const captured = { 'Content-Type': 'application/json', 'X-Airgate-Timestamp': timestamp, 'X-Airgate-Signature': webhookSignature(ENV.OPS_SECRET, timestamp, 'd-1', raw) };
+      await bridge.settle();
+      const auditBefore = (await db.selectFrom('audit_entry').select('seq').execute()).length;
+      const resent = await request(bridge.app).post('/hooks/ops').set(captured).set('X-Airgate-Delivery', 'd-replayed').send(raw);
+      expect(resent.status).toBe(401);
+      expect(resent.body.error.code).toBe('unauthorized');
+      expect(await bridge.service.get(id)).toMatchObject({ state: 'pending', votes: [] });
+      expect(await refusals()).toEqual(['bad_signature']);
+      expect((await db.selectFrom('audit_entry').select('seq').execute()).length).toBe(auditBefore + 1);
+      expect(await db.selectFrom('hook_delivery').selectAll().execute()).toEqual([]);
+    });
+
+    it('a source named like an Object.prototype member is unknown (4xx), even signed with an empty key', async () => {
+      for (const source of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isprototypeof']) {
+        const res = await post({ approval_id: id, user: 'alice', option: 'Approve' }, { source, secret: '', delivery: `d-${source}` });
+        expect(res.status, source).toBeGreaterThanOrEqual(400);
+        expect(res.status, source).toBeLessThan(500);
+      }
+      expect((await post({ approval_id: id, user: 'alice', option: 'Approve' }, { source: 'constructor', secret: '' })).status).toBe(404);
+      expect(await bridge.service.get(id)).toMatchObject({ state: 'pending', votes: [] });
+      expect(await db.selectFrom('hook_delivery').selectAll().execute()).toEqual([]);
     });
 
     it('403 for a user the source may not vote as, or one who is not an approver; 404 for an unknown source', async () => {

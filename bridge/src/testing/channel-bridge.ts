@@ -3,13 +3,13 @@ import { type ApprovalEvent, ApprovalService, type PolicySource } from '../appro
 import { type ApprovalRequest, SqlApprovalStore } from '../approvals/store.js';
 import { AuditTrail } from '../audit/trail.js';
 import { errorHandler, notFoundRoute } from '../http/errors.js';
-import { airflowTokenVerifier } from '../identity/tokens.js';
+import { requirePerson } from '../http/auth.js';
 import { type PolicySet, parsePolicies } from '../policies/index.js';
 import type { Db } from '../store/db.js';
-import { JWT_SECRET, silentLog } from '../testing/fake-airflow.js';
-import { type ChannelName, type ChannelsConfig, emptyChannelsConfig } from './config.js';
-import type { Sender } from './types.js';
-import { type Channels, createChannels, escalatedApprovers } from './wiring.js';
+import { AUDIT_KEY, fakeAuthentication, silentLog } from './fake-airflow.js';
+import { type ChannelName, type ChannelsConfig, emptyChannelsConfig } from '../channels/config.js';
+import type { Sender } from '../channels/types.js';
+import { type Channels, createChannels, escalatedApprovers } from '../channels/wiring.js';
 
 /** A clock tests move by hand. */
 export class TestClock {
@@ -47,6 +47,8 @@ export interface ChannelBridgeOptions {
   env?: NodeJS.ProcessEnv;
   slackApiUrl?: string;
   clock?: TestClock;
+  /** Null: no channel sends links (no `/a/*` routes, no Teams). */
+  linkSecret?: Uint8Array | null;
 }
 
 export const PUBLIC_URL = 'http://bridge.test';
@@ -57,7 +59,7 @@ export function channelBridge(db: Db, options: ChannelBridgeOptions) {
   const clock = options.clock ?? new TestClock(new Date('2026-11-25T10:00:00Z'));
   const set: PolicySet = parsePolicies(options.policies);
   const policies: PolicySource = { current: () => set };
-  const trail = new AuditTrail(db);
+  const trail = new AuditTrail(db, AUDIT_KEY);
   const events: ApprovalEvent[] = [];
   // The service's listener is wired to the channels, which need the service: bound once both exist.
   let channels: Channels | null = null;
@@ -70,16 +72,15 @@ export function channelBridge(db: Db, options: ChannelBridgeOptions) {
       channels?.onEvent(event);
     },
     now: clock.now,
-    hitlSettleMs: 0,
   });
-  const verifyToken = airflowTokenVerifier(JWT_SECRET, 'apache-airflow');
-  channels = createChannels({ db, trail, service, policies, log: silentLog, config: options.config ?? emptyChannelsConfig(), verifyToken, publicUrl: PUBLIC_URL, linkSecret: LINK_SECRET, smtpUrl: options.smtpUrl, env: options.env ?? {}, ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}), ...(options.senders ? { senders: options.senders } : {}), now: clock.now });
+  const authentication = fakeAuthentication(db);
+  channels = createChannels({ db, trail, service, policies, log: silentLog, config: options.config ?? emptyChannelsConfig(), publicUrl: PUBLIC_URL, linkSecret: options.linkSecret === undefined ? LINK_SECRET : options.linkSecret, smtpUrl: options.smtpUrl, env: options.env ?? {}, ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}), ...(options.senders ? { senders: options.senders } : {}), now: clock.now });
   const bound = channels;
   const app = express();
   // As in app.ts: signature-checked routes need their raw bodies, so they come before the JSON parser.
   app.use(bound.publicRoutes());
   app.use(express.json());
-  app.use('/api/v1', bound.apiRoutes());
+  app.use('/api/v1', bound.apiRoutes([requirePerson(authentication.authenticate)]));
   app.use(notFoundRoute);
   app.use(errorHandler(silentLog));
   /** Lets every queued listener, timer and delivery run to completion. */
@@ -88,5 +89,5 @@ export function channelBridge(db: Db, options: ChannelBridgeOptions) {
     await bound.timers.kick();
     await bound.deliveries.kick();
   };
-  return { app, service, channels: bound, trail, db, clock, events, settle };
+  return { app, service, channels: bound, trail, db, clock, events, settle, airflowPermissions: authentication.permissions };
 }

@@ -4,18 +4,18 @@ import { AirflowClient } from '../airflow/client.js';
 import { AuditTrail } from '../audit/trail.js';
 import type { Db } from '../store/db.js';
 import { databases } from '../testing/databases.js';
-import { AIRFLOW, airflowServer, api, hitlDetail, memoryDb, silentLog } from '../testing/fake-airflow.js';
-import { effect } from './effects.js';
-import { OutboxWorker } from './worker.js';
+import { AIRFLOW, AUDIT_KEY, airflowServer, api, eventLog, hitlDetail, memoryDb, silentLog } from '../testing/fake-airflow.js';
+import { DEFAULT_HITL_SETTLE_MS, effect } from './apply.js';
+import { EffectWorker } from './worker.js';
 
 const key = { dag_id: 'dag_a', run_id: 'manual__1', task_id: 'approve_load', map_index: -1 };
 const hitlUrl = api('/dags/dag_a/dagRuns/manual__1/taskInstances/approve_load/-1/hitlDetails');
 const tiUrl = api('/dags/dag_a/dagRuns/manual__1/taskInstances/approve_load');
 
-describe('outbox worker', () => {
+describe('effect worker', () => {
   let db: Db;
   let clock: Date;
-  let worker: OutboxWorker;
+  let worker: EffectWorker;
   let trail: AuditTrail;
   let waiting: ReturnType<typeof hitlDetail>;
   const tick = async (ms: number) => {
@@ -26,10 +26,11 @@ describe('outbox worker', () => {
   beforeEach(async () => {
     db = await memoryDb();
     clock = new Date('2026-11-25T11:00:00Z');
-    trail = new AuditTrail(db);
-    worker = new OutboxWorker(db, new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' }), trail, silentLog, 1000, () => clock);
+    trail = new AuditTrail(db, AUDIT_KEY);
+    worker = new EffectWorker(db, new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' }), trail, silentLog, 1000, () => clock);
     waiting = { ...hitlDetail({ run_id: 'manual__1' }) };
-    airflowServer.use(http.get(hitlUrl, () => HttpResponse.json(waiting)));
+    // Parked long ago unless a test says otherwise: the answer can go at once.
+    airflowServer.use(http.get(hitlUrl, () => HttpResponse.json(waiting)), eventLog([{ at: '2026-11-25T10:00:00Z' }]));
     await db
       .insertInto('approval')
       .values({ id: 'a1', ...key, try_number: 1, subject: 's', body: null, options: '[]', params: '{}', state: 'approved', policy: null, policy_version: null, level: 1, created_at: clock.toISOString(), due_at: null, decided_at: null, outcome: null, requester: null, tags: '[]', request_values: '{}' })
@@ -42,29 +43,55 @@ describe('outbox worker', () => {
       .values({ approval_id: 'a1', kind: e.kind, payload: JSON.stringify(e.payload), state: 'pending', attempts: 0, next_attempt_at: clock.toISOString(), last_error: null, created_at: clock.toISOString(), done_at: null })
       .execute();
   const states = async () => (await db.selectFrom('effect').select(['state', 'attempts']).orderBy('id').execute());
+  /** Records the answers and notes sent to Airflow. */
+  const record = () => {
+    const seen: Array<{ url: string; auth: string | null; body: unknown }> = [];
+    const keep = async ({ request }: { request: Request }) => {
+      seen.push({ url: request.url, auth: request.headers.get('authorization'), body: await request.json() });
+      return HttpResponse.json({});
+    };
+    airflowServer.use(http.patch(hitlUrl, keep), http.patch(tiUrl, keep));
+    return seen;
+  };
 
   it('answers the HITL task and writes the note with the service token', async () => {
-    const seen: Array<{ url: string; auth: string | null; body: unknown }> = [];
-    airflowServer.use(
-      http.patch(hitlUrl, async ({ request }) => {
-        seen.push({ url: request.url, auth: request.headers.get('authorization'), body: await request.json() });
-        return HttpResponse.json({});
-      }),
-      http.patch(tiUrl, async ({ request }) => {
-        seen.push({ url: request.url, auth: request.headers.get('authorization'), body: await request.json() });
-        return HttpResponse.json({});
-      }),
-    );
+    const seen = record();
     await enqueue(effect('answer_hitl', { key, chosen_options: ['Approve'], params_input: { n: 1 } }));
     await enqueue(effect('task_note', { key, note: 'Approve by alice' }));
     await worker.kick();
-    // The task was just seen waiting: the note goes now, the answer once the task has waited long enough.
-    expect(seen).toEqual([{ url: `${tiUrl}?update_mask=note`, auth: 'Bearer service-token', body: { note: 'Approve by alice' } }]);
-    await tick(7000);
-    expect(seen).toHaveLength(1);
-    await tick(1000);
-    expect(seen[1]).toEqual({ url: hitlUrl, auth: 'Bearer service-token', body: { chosen_options: ['Approve'], params_input: { n: 1 } } });
+    expect(seen).toEqual([
+      { url: hitlUrl, auth: 'Bearer service-token', body: { chosen_options: ['Approve'], params_input: { n: 1 } } },
+      { url: `${tiUrl}?update_mask=note`, auth: 'Bearer service-token', body: { note: 'Approve by alice' } },
+    ]);
     expect(await states()).toEqual([{ state: 'done', attempts: 1 }, { state: 'done', attempts: 1 }]);
+  });
+
+  it('answers a task that parked moments ago once it has been parked for the settle time, by Airflow\'s event log', async () => {
+    airflowServer.use(eventLog([{ at: new Date(clock.getTime() - 3000).toISOString() }]));
+    const seen = record();
+    await enqueue(effect('answer_hitl', { key, chosen_options: ['Approve'], params_input: {} }));
+    await worker.kick();
+    expect(seen).toEqual([]);
+    // Due exactly when the settle time, counted from the park, is over.
+    expect((await db.selectFrom('effect').select(['next_attempt_at', 'parked_at']).executeTakeFirstOrThrow())).toEqual({
+      next_attempt_at: new Date(clock.getTime() - 3000 + DEFAULT_HITL_SETTLE_MS).toISOString(),
+      parked_at: new Date(clock.getTime() - 3000).toISOString(),
+    });
+    await tick(DEFAULT_HITL_SETTLE_MS - 3000 - 1);
+    expect(seen).toEqual([]);
+    await tick(1);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('counts from when it saw the task waiting when the event log has no park of this try', async () => {
+    airflowServer.use(eventLog([{ at: '2026-11-25T09:00:00Z', try_number: 0 }]));
+    const seen = record();
+    await enqueue(effect('answer_hitl', { key, chosen_options: ['Approve'], params_input: {} }));
+    await worker.kick();
+    await tick(DEFAULT_HITL_SETTLE_MS - 1);
+    expect(seen).toEqual([]);
+    await tick(1);
+    expect(seen).toHaveLength(1);
   });
 
   it('keeps an effect while Airflow is down and applies it, once, when Airflow is back', async () => {
@@ -160,7 +187,7 @@ describe('outbox worker', () => {
   });
 });
 
-describe.each(databases)('two outbox workers on one $name store', (database) => {
+describe.each(databases)('two effect workers on one $name store', (database) => {
   it('apply each effect exactly once between them', async () => {
     const { db, drop } = await database.create();
     try {
@@ -186,8 +213,8 @@ describe.each(databases)('two outbox workers on one $name store', (database) => 
       );
       const clock = () => new Date('2026-11-25T11:00:01Z');
       const client = () => new AirflowClient(AIRFLOW, { username: 'airgate', password: 'pw' });
-      const trail = new AuditTrail(db);
-      const workers = [new OutboxWorker(db, client(), trail, silentLog, 1000, clock), new OutboxWorker(db, client(), trail, silentLog, 1000, clock)];
+      const trail = new AuditTrail(db, AUDIT_KEY);
+      const workers = [new EffectWorker(db, client(), trail, silentLog, 1000, clock), new EffectWorker(db, client(), trail, silentLog, 1000, clock)];
       await Promise.all([...workers.map((w) => w.kick()), ...workers.map((w) => w.kick())]);
       await Promise.all(workers.map((w) => w.kick()));
       expect(applied.size).toBe(30);

@@ -4,19 +4,19 @@ import type { AirflowClient } from '../airflow/client.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Db } from '../store/db.js';
 import { PeriodicWorker } from '../workers/periodic.js';
-import { PermanentEffectError, applyEffect } from './effects.js';
+import { DEFAULT_HITL_SETTLE_MS, type EffectContext, PermanentEffectError, applyEffect } from './apply.js';
 
 const MAX_BACKOFF_MS = 5 * 60_000;
-/** How long a HITL task must have been seen in `awaiting_input` before it is answered (see effects.ts). */
-export const DEFAULT_HITL_SETTLE_MS = 8000;
 // Longer than an attempt can take (two Airflow calls with a 10 s timeout each).
 const CLAIM_LEASE_MS = 60_000;
 
 /**
  * Applies effects written by decisions, oldest first, until each is done. Transient failures (Airflow
  * down, 5xx, timeouts) are retried with exponential backoff for as long as it takes; nothing is dropped.
+ * A pass runs when a decision commits (kick: in this process, or LISTEN/NOTIFY from another replica), when the
+ * earliest effect falls due, and on the interval as a safety net.
  */
-export class OutboxWorker extends PeriodicWorker {
+export class EffectWorker extends PeriodicWorker {
   private readonly rowLocks: boolean;
 
   constructor(
@@ -29,7 +29,7 @@ export class OutboxWorker extends PeriodicWorker {
     private readonly hitlSettleMs = DEFAULT_HITL_SETTLE_MS,
     private readonly signalsDir: string | null = null,
   ) {
-    super(intervalMs, (err) => log.error({ err: String(err) }, 'outbox pass failed'));
+    super(intervalMs, (err) => log.error({ err: String(err) }, 'effects pass failed'));
     this.rowLocks = db.getExecutor().adapter instanceof PostgresAdapter;
   }
 
@@ -66,20 +66,30 @@ export class OutboxWorker extends PeriodicWorker {
   }
 
   protected async pass() {
+    await this.applyDue();
+    const next = await this.db
+      .selectFrom('effect')
+      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+      .where('state', 'in', ['pending', 'applying'])
+      .executeTakeFirst();
+    // next_attempt_at is on this worker's clock; the wake-up is in real time.
+    if (next?.at) this.wakeAt(new Date(Date.now() + Date.parse(next.at) - this.now().getTime()));
+  }
+
+  private async applyDue() {
     const due = await this.claimDue();
     for (const row of due) {
       try {
-        const outcome = await applyEffect(this.airflow, row.kind, JSON.parse(row.payload), {
-          now: this.now(),
-          waitingSeenAt: row.waiting_seen_at,
-          hitlSettleMs: this.hitlSettleMs,
-          signalsDir: this.signalsDir,
-        });
+        const started = performance.now();
+        const startedAt = Date.now();
+        const ctx: EffectContext = { now: this.now(), parkedAt: row.parked_at, hitlSettleMs: this.hitlSettleMs, signalsDir: this.signalsDir };
+        const outcome = await applyEffect(this.airflow, row.kind, JSON.parse(row.payload), ctx);
+        const applied = performance.now();
         if (!outcome.done) {
           // Not a failure: Airflow is not ready for it yet.
           await this.db
             .updateTable('effect')
-            .set({ state: 'pending', next_attempt_at: outcome.retryAt.toISOString(), waiting_seen_at: outcome.waitingSeenAt })
+            .set({ state: 'pending', next_attempt_at: outcome.retryAt.toISOString(), parked_at: outcome.parkedAt })
             .where('id', '=', row.id)
             .execute();
           continue;
@@ -97,6 +107,12 @@ export class OutboxWorker extends PeriodicWorker {
             details: { effect: row.id, kind: row.kind, attempts: row.attempts + 1 },
           });
         });
+        // How long it waited to be claimed, to find Airflow ready, and to be applied (the benchmark reads these).
+        const ready = ctx.readyAt ?? started;
+        this.log.info(
+          { effect: row.id, kind: row.kind, approval: row.approval_id, picked_up_ms: startedAt - Date.parse(row.created_at), readiness_ms: ready - started, apply_ms: applied - ready },
+          'effect applied',
+        );
       } catch (err) {
         const attempts = row.attempts + 1;
         const permanent = err instanceof PermanentEffectError;

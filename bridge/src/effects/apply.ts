@@ -20,7 +20,8 @@ export const effectPayloads = {
   trigger_dag: z.object({
     dag_id: z.string(),
     run_id: z.string(),
-    logical_date: z.string(),
+    /** Only in effects stored before signal runs lost their logical date; such a run is still pinned to it. */
+    logical_date: z.string().optional(),
     conf: z.record(z.string(), z.unknown()),
     note: z.string(),
   }),
@@ -40,33 +41,48 @@ export class PermanentEffectError extends Error {}
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 /** What applying an effect came to: done, or not yet possible and to be tried again at a time. */
-export type EffectOutcome = { done: true } | { done: false; retryAt: Date; waitingSeenAt: string | null };
+export type EffectOutcome = { done: true } | { done: false; retryAt: Date; parkedAt: string | null };
+
+/**
+ * How long after a HITL task entered `awaiting_input` Airflow 3.3.2 can surely take its answer: the worker reports
+ * the parking workload within `[workers] min_heartbeat_interval` (5 s) of the task process exiting, and the
+ * scheduler processes that report on its next loop (`[scheduler] scheduler_idle_sleep_time`, 1 s) — 7 s on a
+ * responsive machine, 7.7 s seen on a loaded one, hence 10 s. The one default of `HITL_SETTLE_MS`;
+ * docs/airflow-hitl-readiness.md derives it from Airflow's source.
+ */
+export const DEFAULT_HITL_SETTLE_MS = 10_000;
 
 export interface EffectContext {
   now: Date;
-  /** When this effect first found its task waiting in `awaiting_input` (null until it has). */
-  waitingSeenAt: string | null;
-  /** How long a task must have been seen waiting before it is answered. */
+  /** When this effect's task entered `awaiting_input`, once known (null until then). */
+  parkedAt: string | null;
+  /** How long after parking the answer waits (see DEFAULT_HITL_SETTLE_MS). */
   hitlSettleMs: number;
   /** Where file signals are written; null when the bridge has no signals directory. */
   signalsDir: string | null;
+  /** Set (performance.now()) once Airflow was found ready for the answer, so the worker can report the phases. */
+  readyAt?: number;
 }
 
 const DONE: EffectOutcome = { done: true };
-// Polls a task that has not parked yet (still writing its request, or Airflow catching up after an outage).
-const NOT_WAITING_RETRY_MS = 2000;
+// Looks again at a task that has not parked yet (still writing its request, or Airflow catching up after an outage).
+const NOT_WAITING_RETRY_MS = 1000;
 const FINISHED = new Set(['success', 'failed', 'skipped', 'upstream_failed', 'removed']);
 
 /**
- * Airflow 3.3.2 loses an answer in two races: one sent before the task is in `awaiting_input` is stored but
- * never resumes it, and one sent before the scheduler processed the executor event of the workload that
- * parked it makes the scheduler fail the task. So the answer waits until the task has been seen waiting
- * for `hitlSettleMs` (longer than `[workers] min_heartbeat_interval` plus a scheduler loop).
+ * Whether Airflow can take the answer now (docs/airflow-hitl-readiness.md). Airflow 3.3.2 fails a HITL task whose
+ * answer resumes it before the scheduler has processed the executor event of the workload that parked it, and
+ * that processing leaves no trace in its API. So the answer waits until the task is in `awaiting_input` (an answer
+ * given earlier resumes it at once, straight into the same race) and `hitlSettleMs` have passed since it got
+ * there, by Airflow's own event log; a decision taken later than that is answered at once.
  */
 async function hitlReadiness(airflow: AirflowClient, p: EffectPayload<'answer_hitl'>, ctx: EffectContext): Promise<EffectOutcome | 'answer'> {
-  const detail = await airflow.getHitl(p.key).catch((err: unknown) => {
-    throw classify(err);
-  });
+  const [detail, parked] = await Promise.all([
+    airflow.getHitl(p.key).catch((err: unknown) => {
+      throw classify(err);
+    }),
+    ctx.parkedAt ? null : airflow.parkedAt(p.key),
+  ]);
   if (detail.response_received) {
     if (sameSet(detail.chosen_options ?? [], p.chosen_options)) return DONE;
     throw new PermanentEffectError(`answered elsewhere with ${JSON.stringify(detail.chosen_options)}`);
@@ -74,11 +90,13 @@ async function hitlReadiness(airflow: AirflowClient, p: EffectPayload<'answer_hi
   const state = detail.task_instance.state ?? 'none';
   if (FINISHED.has(state)) throw new PermanentEffectError(`the task is ${state}; it no longer waits for an answer`);
   if (state !== 'awaiting_input') {
-    return { done: false, retryAt: new Date(ctx.now.getTime() + NOT_WAITING_RETRY_MS), waitingSeenAt: null };
+    return { done: false, retryAt: new Date(ctx.now.getTime() + NOT_WAITING_RETRY_MS), parkedAt: null };
   }
-  const seen = ctx.waitingSeenAt ?? ctx.now.toISOString();
-  const settledAt = new Date(Date.parse(seen) + ctx.hitlSettleMs);
-  return settledAt > ctx.now ? { done: false, retryAt: settledAt, waitingSeenAt: seen } : 'answer';
+  // The park of this try; without it (no entry yet, or no right to read the log) now is a later, safe stand-in.
+  const parkedAt =
+    ctx.parkedAt ?? (parked && parked.try_number === detail.task_instance.try_number ? parked.at : ctx.now.toISOString());
+  const readyAt = new Date(Date.parse(parkedAt) + ctx.hitlSettleMs);
+  return readyAt > ctx.now ? { done: false, retryAt: readyAt, parkedAt } : 'answer';
 }
 
 export async function applyEffect(airflow: AirflowClient, kind: string, raw: unknown, ctx: EffectContext): Promise<EffectOutcome> {
@@ -87,6 +105,7 @@ export async function applyEffect(airflow: AirflowClient, kind: string, raw: unk
       const p = effectPayloads.answer_hitl.parse(raw);
       const readiness = await hitlReadiness(airflow, p, ctx);
       if (readiness !== 'answer') return readiness;
+      ctx.readyAt = performance.now();
       try {
         await airflow.answerHitl(p.key, { chosen_options: p.chosen_options, params_input: p.params_input });
       } catch (err) {
@@ -117,12 +136,12 @@ export async function applyEffect(airflow: AirflowClient, kind: string, raw: unk
       const p = effectPayloads.trigger_dag.parse(raw);
       const actions = needActions(airflow, kind);
       try {
-        await actions.triggerRun(p.dag_id, p.conf, p.note, { runId: p.run_id, logicalDate: p.logical_date });
+        await actions.triggerRun(p.dag_id, p.conf, p.note, { runId: p.run_id, ...(p.logical_date ? { logicalDate: p.logical_date } : {}) });
       } catch (err) {
         if (statusOf(err) !== 409) throw classify(err);
-        // Our run exists (an earlier attempt whose reply was lost); any other conflict is another run at that date.
+        // Our run exists (an earlier attempt whose reply was lost); any other conflict is another run at a pinned date.
         await actions.getDagRun(p.dag_id, p.run_id).catch((e: unknown) => {
-          throw statusOf(e) === 404 ? new PermanentEffectError(`another run of ${p.dag_id} holds logical date ${p.logical_date}`) : classify(e);
+          throw statusOf(e) === 404 ? new PermanentEffectError(`another run of ${p.dag_id} holds logical date ${p.logical_date ?? '(none)'}`) : classify(e);
         });
       }
       return DONE;
@@ -160,7 +179,7 @@ export async function applyEffect(airflow: AirflowClient, kind: string, raw: unk
 
 /** Runs, assets and task states live on the actions client; a bridge wired with the plain client cannot change them. */
 function needActions(airflow: AirflowClient, kind: string): AirflowActions {
-  if (!(airflow instanceof AirflowActions)) throw new PermanentEffectError(`${kind} needs the outbox to run with AirflowActions`);
+  if (!(airflow instanceof AirflowActions)) throw new PermanentEffectError(`${kind} needs the effect worker to run with AirflowActions`);
   return airflow;
 }
 

@@ -7,7 +7,7 @@ export default defineConfig({
   plugins: [react()],
   define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   build: {
-    outDir: '../airflow_plugin/src/airgate/static',
+    outDir: '../airflow_plugin/src/airgate/plugins/static',
     // The folder belongs to the Python package; only our file is ours to replace.
     emptyOutDir: false,
     lib: {

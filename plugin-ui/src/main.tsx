@@ -7,7 +7,7 @@ import { TaskApproval } from './pages/Approval';
 import { RunActions, TaskActions } from './pages/Actions';
 import { Audit } from './pages/Audit';
 import { Dashboard } from './pages/Dashboard';
-import { Outbox } from './pages/Outbox';
+import { Messages } from './pages/Messages';
 import type { PluginProps } from './pluginProps';
 import { queryClient } from './queryClient';
 
@@ -47,7 +47,7 @@ const apps = {
   'Run actions': app(RunActions),
   'Task actions': app(TaskActions),
   'Approvals dashboard': app(Dashboard),
-  Outbox: app(Outbox),
+  Messages: app(Messages),
 } satisfies Record<string, ComponentType<PluginProps>>;
 
 // A task instance's page passes taskId; anywhere else the plugin is the inbox.

@@ -8,6 +8,10 @@ export type ApprovalState = components['schemas']['ApprovalState'];
 export type ApprovalList = components['schemas']['ApprovalList'];
 export type Vote = components['schemas']['Vote'];
 export type VoteRequest = components['schemas']['VoteRequest'];
+export type DeferredVote = components['schemas']['DeferredVote'];
+export type BypassRequest = components['schemas']['BypassRequest'];
+/** A vote counted now, or kept (202) until Airflow can say whether the voter may decide. */
+export type VoteResult = { readonly counted: Approval } | { readonly deferred: DeferredVote };
 export type AuditEntry = components['schemas']['AuditEntry'];
 export type AuditList = components['schemas']['AuditList'];
 export type AuditVerification = components['schemas']['AuditVerification'];
@@ -20,14 +24,14 @@ export type ActionConfirmation = components['schemas']['ActionConfirmation'];
 export type Confirmation = ActionConfirmation['confirmation'];
 export type ActionResult = components['schemas']['ActionResult'];
 export type Stats = components['schemas']['Stats'];
-export type OutboxList = components['schemas']['OutboxList'];
-export type OutboxMessage = components['schemas']['OutboxMessage'];
-export type Delivery = OutboxMessage['deliveries'][number];
+export type MessageList = components['schemas']['MessageList'];
+export type Message = components['schemas']['Message'];
+export type Delivery = Message['deliveries'][number];
 export type DeliveryState = Delivery['state'];
 export type DeliveryList = components['schemas']['DeliveryList'];
 export type EscalationList = components['schemas']['EscalationList'];
 export type Escalation = components['schemas']['Escalation'];
-export type OutboxQuery = NonNullable<paths['/api/v1/outbox']['get']['parameters']['query']>;
+export type MessageQuery = NonNullable<paths['/api/v1/messages']['get']['parameters']['query']>;
 export type DeliveriesQuery = NonNullable<paths['/api/v1/deliveries']['get']['parameters']['query']>;
 
 // Airflow may be served under a sub-path, which its pages declare in <base href>; the plugin's
@@ -45,8 +49,13 @@ export const listApprovals = async (query: ApprovalsQuery): Promise<ApprovalList
 export const getApproval = async (id: string): Promise<Approval> =>
   (await http.get<Approval>(`approvals/${encodeURIComponent(id)}`)).data;
 
-export const castVote = async (id: string, vote: VoteRequest): Promise<Approval> =>
-  (await http.post<Approval>(`approvals/${encodeURIComponent(id)}/votes`, vote, json)).data;
+export const castVote = async (id: string, vote: VoteRequest): Promise<VoteResult> => {
+  const res = await http.post<Approval | DeferredVote>(`approvals/${encodeURIComponent(id)}/votes`, vote, json);
+  return res.status === 202 ? { deferred: res.data as DeferredVote } : { counted: res.data as Approval };
+};
+
+export const bypassApproval = async (id: string, bypass: BypassRequest): Promise<Approval> =>
+  (await http.post<Approval>(`approvals/${encodeURIComponent(id)}/bypass`, bypass, json)).data;
 
 export const listAudit = async (query: AuditQuery): Promise<AuditList> =>
   (await http.get<AuditList>('audit', { params: query })).data;
@@ -59,8 +68,8 @@ export const listEscalations = async (id: string): Promise<EscalationList> =>
 
 export const getStats = async (): Promise<Stats> => (await http.get<Stats>('stats')).data;
 
-export const listOutbox = async (query: OutboxQuery): Promise<OutboxList> =>
-  (await http.get<OutboxList>('outbox', { params: query })).data;
+export const listMessages = async (query: MessageQuery): Promise<MessageList> =>
+  (await http.get<MessageList>('messages', { params: query })).data;
 
 export const listDeliveries = async (query: DeliveriesQuery): Promise<DeliveryList> =>
   (await http.get<DeliveryList>('deliveries', { params: query })).data;

@@ -15,8 +15,12 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    state?: "pending" | "approved" | "rejected" | "expired" | "cancelled" | "all";
+                    state?: "pending" | "approved" | "rejected" | "expired" | "cancelled" | "bypassed" | "all";
                     dag_id?: string;
+                    run_id?: string;
+                    task_id?: string;
+                    /** @description The task instance's map index; -1 for a task that is not mapped */
+                    map_index?: number | null;
                     mine?: "true" | "false";
                     limit?: number;
                     cursor?: string;
@@ -57,7 +61,85 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /** The Airflow side announces an approval; checked against Airflow's HITL request and run before it is stored, idempotent on the task try */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ApprovalRegistration"];
+                };
+            };
+            responses: {
+                /** @description Already registered: the stored approval, unchanged */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Approval"];
+                    };
+                };
+                /** @description Registered */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Approval"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 403 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 422 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -141,13 +223,127 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: {
+            requestBody: {
                 content: {
                     "application/json": components["schemas"]["VoteRequest"];
                 };
             };
             responses: {
                 /** @description The approval after the vote */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Approval"];
+                    };
+                };
+                /** @description Airflow could not be asked whether the voter may decide: the vote is kept and counted once it answers */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeferredVote"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 403 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 409 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 422 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{id}/bypass": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Break-glass: decide a pending approval at once, past its policy's levels, as someone its break_glass allows; opens an after-the-fact review */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BypassRequest"];
+                };
+            };
+            responses: {
+                /** @description The bypassed approval (state bypassed, with its bypass and review id) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -239,6 +435,16 @@ export interface paths {
             parameters: {
                 query?: {
                     approval_id?: string;
+                    /** @description Entries about this DAG: its approvals' entries and the actions on it (pause, resume, clear, ...) */
+                    dag_id?: string;
+                    /** @description Entries of this action only, e.g. `action.applied` (with dag_id: the DAG's pause history) */
+                    action?: string;
+                    /** @description Entries by this person, `system`, or the service account */
+                    actor?: string;
+                    /** @description Entries at or after this time */
+                    since?: string;
+                    /** @description Entries before this time */
+                    until?: string;
                     cursor?: string;
                     limit?: number;
                 };
@@ -347,7 +553,7 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: {
+            requestBody: {
                 content: {
                     "application/json": components["schemas"]["ActionRequest"];
                 };
@@ -441,7 +647,7 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: {
+            requestBody: {
                 content: {
                     "application/json": components["schemas"]["ConfirmActionRequest"];
                 };
@@ -651,14 +857,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/outbox": {
+    "/api/v1/signals/escalations": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The local outbox: every message the bridge sent or would send, newest first, with its delivery states */
+        /** The escalation chain of one task's approval (latest try), for the DAG that records it */
+        get: {
+            parameters: {
+                query: {
+                    dag_id: string;
+                    run_id: string;
+                    task_id: string;
+                    map_index?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Who escalations added, oldest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EscalationList"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every message the bridge sent or would send, newest first, with its delivery states */
         get: {
             parameters: {
                 query?: {
@@ -667,7 +941,7 @@ export interface paths {
                     /** @description Messages with a delivery in this state */
                     state?: "queued" | "sent" | "failed";
                     /** @description Messages with a delivery on this channel (with state: that delivery) */
-                    channel?: "outbox" | "email" | "slack" | "teams" | "webhook";
+                    channel?: "messages" | "email" | "slack" | "teams" | "webhook";
                     limit?: number;
                     cursor?: string;
                 };
@@ -683,7 +957,73 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OutboxList"];
+                        "application/json": components["schemas"]["MessageList"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deprecated name of /api/v1/messages, answered the same; removed in the next release
+         * @deprecated
+         */
+        get: {
+            parameters: {
+                query?: {
+                    approval_id?: string;
+                    recipient?: string;
+                    /** @description Messages with a delivery in this state */
+                    state?: "queued" | "sent" | "failed";
+                    /** @description Messages with a delivery on this channel (with state: that delivery) */
+                    channel?: "messages" | "email" | "slack" | "teams" | "webhook";
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of messages */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageList"];
                     };
                 };
                 /** @description Error 400 */
@@ -726,7 +1066,7 @@ export interface paths {
             parameters: {
                 query?: {
                     state?: "queued" | "sent" | "failed";
-                    channel?: "outbox" | "email" | "slack" | "teams" | "webhook";
+                    channel?: "messages" | "email" | "slack" | "teams" | "webhook";
                     approval_id?: string;
                     limit?: number;
                     cursor?: string;
@@ -804,6 +1144,15 @@ export interface paths {
                 };
                 /** @description Error 401 */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -909,7 +1258,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: {
+            requestBody: {
                 content: {
                     "application/x-www-form-urlencoded": components["schemas"]["LinkForm"];
                 };
@@ -1002,9 +1351,9 @@ export interface paths {
                 header: {
                     /** @description Unix seconds */
                     "X-Airgate-Timestamp": string;
-                    /** @description sha256=HMAC_SHA256(source secret, timestamp + '.' + raw body), hex */
+                    /** @description sha256=HMAC_SHA256(source secret, timestamp + '.' + delivery id + '.' + raw body), hex */
                     "X-Airgate-Signature": string;
-                    /** @description Sender-chosen id; a replay gets the first answer (X-Airgate-Replay: true) */
+                    /** @description Sender-chosen id, covered by the signature; a replay gets the first answer (X-Airgate-Replay: true) */
                     "X-Airgate-Delivery": string;
                 };
                 path: {
@@ -1012,7 +1361,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: {
+            requestBody: {
                 content: {
                     "application/json": components["schemas"]["HookVote"];
                 };
@@ -1118,7 +1467,7 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: {
+            requestBody: {
                 content: {
                     "application/x-www-form-urlencoded": {
                         /** @description Slack's interaction payload (JSON) */
@@ -1177,12 +1526,16 @@ export interface components {
             subject: string;
             body: string | null;
             options: string[];
+            /** @description Each option, in order, with what choosing it means */
+            option_outcomes: components["schemas"]["OptionOutcome"][];
             /** @description The HITL form's params schema */
             params: {
                 [key: string]: unknown;
             };
             state: components["schemas"]["ApprovalState"];
             policy: string | null;
+            /** @description Why no policy may decide this approval now (a condition that cannot be evaluated, an option without an outcome); votes are refused with 409 policy_error until the file or the data is fixed */
+            policy_error: string | null;
             /** @description The open level (1-based); the last one once final */
             level: number;
             /** @description Who triggered the run */
@@ -1190,17 +1543,37 @@ export interface components {
             votes: components["schemas"]["Vote"][];
             /** Format: date-time */
             created_at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The earliest of the policy's deadline and Airflow's response_timeout
+             */
             due_at: string | null;
+            /**
+             * Format: date-time
+             * @description When Airflow's own response_timeout ends the wait, if the task has one
+             */
+            timeout_at: string | null;
             /** Format: date-time */
             decided_at: string | null;
             outcome: components["schemas"]["Outcome"];
             progress: components["schemas"]["Progress"];
             /** @description True when a sensor waits for the decision instead of a HITL task */
             external: boolean;
+            /** @description Whether its policy lets someone bypass it (POST /api/v1/approvals/{id}/bypass) */
+            break_glass: boolean;
+            bypass: components["schemas"]["Bypass"];
+            review_of: components["schemas"]["ReviewOf"];
+        };
+        OptionOutcome: {
+            option: string;
+            /**
+             * @description What choosing the option means under the policy: approve (votes add up per option) or reject; null when the policy gives it none
+             * @enum {string|null}
+             */
+            outcome: "approve" | "reject" | null;
         };
         /** @enum {string} */
-        ApprovalState: "pending" | "approved" | "rejected" | "expired" | "cancelled";
+        ApprovalState: "pending" | "approved" | "rejected" | "expired" | "cancelled" | "bypassed";
         Vote: {
             user: string;
             /** @description The voter's Airflow role when they voted */
@@ -1214,6 +1587,10 @@ export interface components {
             level: number;
             /** @description True once the same person voted again at the same level */
             replaced: boolean;
+            /** @description The form input given with the vote */
+            params_input: {
+                [key: string]: unknown;
+            } | null;
         };
         Outcome: {
             option: string;
@@ -1230,6 +1607,23 @@ export interface components {
             approvals: number;
             rejections: number;
         } | null;
+        /** @description A break-glass bypass: who decided past the policy, why, and the review it opened */
+        Bypass: {
+            by: string;
+            reason: string;
+            /** Format: date-time */
+            at: string;
+            /** @description The after-the-fact review of this bypass (an approval of its own) */
+            review_id: string;
+        } | null;
+        /** @description On a break-glass review: the bypass it reviews */
+        ReviewOf: {
+            approval_id: string;
+            /** @description The bypassed approval's policy, whose break_glass.reviewers decide this review */
+            policy: string;
+            by: string;
+            reason: string;
+        } | null;
         Error: {
             error: {
                 code: string;
@@ -1237,12 +1631,29 @@ export interface components {
                 field?: string;
             };
         };
+        DeferredVote: {
+            approval_id: string;
+            user: string;
+            option: string;
+            /**
+             * @description Airflow could not be asked whether the voter may decide; the vote is counted (or refused and audited) once it answers
+             * @enum {string}
+             */
+            state: "awaiting_airflow";
+            /** Format: date-time */
+            received_at: string;
+        };
         VoteRequest: {
             option: string;
             reason?: string;
             params_input?: {
                 [key: string]: unknown;
             };
+        };
+        BypassRequest: {
+            reason: string;
+            /** @description The approving option Airflow is answered with; the request's first approving option by default */
+            option?: string;
         };
         AuditList: {
             items: components["schemas"]["AuditEntry"][];
@@ -1265,16 +1676,32 @@ export interface components {
             };
             /** @description hash of the previous entry; 64 zeros for seq 1 */
             prev_hash: string;
-            /** @description sha256 hex of the canonical JSON (keys sorted recursively) of {seq, at, actor, action, channel, approval_id, reason, details, prev_hash} */
+            /** @description HMAC-SHA256 hex, with the bridge's audit key, of the canonical JSON (keys sorted recursively) of {seq, at, actor, action, channel, approval_id, reason, details, prev_hash}; plain sha256 for entries before keyed_from */
             hash: string;
         };
         AuditVerification: {
             ok: boolean;
             /** @description Entries read, up to and including the first bad one */
             checked: number;
-            /** @description Lowest seq where the chain breaks (entry missing, altered or mislinked); null when ok */
+            /** @description Lowest seq where the chain breaks (entry missing, altered or mislinked, or the first one removed from the end); null when ok or when only the checkpoint is unreadable */
             first_bad_seq: number | null;
+            problem: components["schemas"]["AuditProblem"];
+            /** @description The last seq read */
+            head_seq: number;
+            /** @description The first seq hashed with the audit key; earlier entries predate the key (plain sha256) */
+            keyed_from: number;
+            /** @description The head checkpointed outside the store that the chain was compared with; null when none is configured or written yet */
+            checkpoint: {
+                seq: number;
+                /** Format: date-time */
+                at: string;
+            } | null;
         };
+        /**
+         * @description What is wrong at first_bad_seq; null when ok
+         * @enum {string|null}
+         */
+        AuditProblem: "missing" | "altered" | "mislinked" | "truncated" | "checkpoint_mismatch" | "checkpoint_invalid" | null;
         ActionConfirmation: {
             confirmation: {
                 token: string;
@@ -1367,14 +1794,88 @@ export interface components {
                     decided: number;
                 }[];
             };
+            /** @description SLA figures per DAG over the window; met and breached count approvals whose policy has a deadline */
             sla_by_dag: {
                 dag_id: string;
+                /** @description Decided by people before the deadline */
                 met: number;
+                /** @description Decided after the deadline, expired at it, or still pending past it */
                 breached: number;
+                /** @description Approvals that got an SLA warning before their deadline */
+                warned: number;
+                /** @description Approvals an escalation step (or an escalating deadline) added approvers to */
+                escalated: number;
+                /** @description met / (met + breached); null before any approval met or breached */
+                compliance: number | null;
             }[];
-            /** @description Effects on Airflow the outbox gave up on */
+            /** @description Effects on Airflow the effect worker gave up on */
             failed_effects: number;
+            /** @description Approvals closed as bypassed over the window: their task was marked in Airflow instead of decided */
+            bypassed: number;
+            /** @description The latest bypassed approvals (at most 10), newest first */
+            recent_bypasses: {
+                id: string;
+                dag_id: string;
+                run_id: string;
+                task_id: string;
+                /** Format: date-time */
+                decided_at: string;
+            }[];
             window_days: number;
+        };
+        ApprovalRegistration: {
+            dag_id: string;
+            run_id: string;
+            task_id: string;
+            /** @default -1 */
+            map_index: number;
+            try_number: number;
+            subject: string;
+            /** @default null */
+            body: string | null;
+            options: string[];
+            /** @default {} */
+            params: {
+                [key: string]: unknown;
+            };
+            /** @default null */
+            requester: string | null;
+            /** @default [] */
+            tags: string[];
+            /** @default {} */
+            values: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The DAG's owners (who may count as requester of an unattended run)
+             * @default []
+             */
+            owners: string[];
+            /**
+             * Format: date-time
+             * @description When the task's response_timeout ends the wait
+             * @default null
+             */
+            timeout_at: string | null;
+            /**
+             * @description No HITL task waits: the bridge answers nothing in Airflow, it publishes the signals
+             * @default false
+             */
+            external: boolean;
+            /** @default [] */
+            signals: components["schemas"]["Signal"][];
+        };
+        Signal: {
+            /** @enum {string} */
+            kind: "trigger_dag";
+            dag_id: string;
+        } | {
+            /** @enum {string} */
+            kind: "file";
+        } | {
+            /** @enum {string} */
+            kind: "asset_event";
+            uri: string;
         };
         ApprovalSignal: {
             approval_id: string;
@@ -1383,8 +1884,7 @@ export interface components {
             task_id: string;
             map_index: number;
             try_number: number;
-            /** @enum {string} */
-            state: "pending" | "approved" | "rejected" | "expired" | "cancelled";
+            state: components["schemas"]["ApprovalState"];
             /** @description The chosen option; null while pending or when a deadline failed it */
             option: string | null;
             params_input: {
@@ -1393,6 +1893,11 @@ export interface components {
             policy: string | null;
             /** Format: date-time */
             decided_at: string | null;
+            /**
+             * Format: date-time
+             * @description The approval's deadline (the earlier of the policy's and Airflow's timeout), what its SLA is measured against
+             */
+            due_at: string | null;
             deciders: {
                 user: string;
                 option: string;
@@ -1402,11 +1907,24 @@ export interface components {
                 at: string;
             }[];
         };
-        OutboxList: {
-            items: components["schemas"]["OutboxMessage"][];
+        EscalationList: {
+            items: components["schemas"]["Escalation"][];
+        };
+        Escalation: {
+            level: number;
+            /** @description Index of the policy's escalation step; -1 when the deadline escalated */
+            step: number;
+            /** @description A user name, or role:NAME */
+            approver: string;
+            reason: string;
+            /** Format: date-time */
+            at: string;
+        };
+        MessageList: {
+            items: components["schemas"]["Message"][];
             next_cursor: string | null;
         };
-        OutboxMessage: {
+        Message: {
             id: string;
             approval_id: string;
             /** @description request | reminder | escalation | sla_warning | sla_breach | decided */
@@ -1440,8 +1958,8 @@ export interface components {
             approval_id: string;
             recipient: string;
             channel: string;
-            /** @description Where the channel sends it (email address, Slack id, URL); empty when none is known */
-            address: string;
+            /** @description Where the channel sends it (email address, Slack id, URL; empty when none is known). Addresses are bearer secrets: null unless the caller is an Airflow admin */
+            address: string | null;
             /** @enum {string} */
             state: "queued" | "sent" | "failed";
             attempts: number;
@@ -1454,19 +1972,6 @@ export interface components {
             next_attempt_at: string;
             /** @description The failed delivery this one took over from */
             fallback_of: number | null;
-        };
-        EscalationList: {
-            items: components["schemas"]["Escalation"][];
-        };
-        Escalation: {
-            level: number;
-            /** @description Index of the policy's escalation step; -1 when the deadline escalated */
-            step: number;
-            /** @description A user name, or role:NAME */
-            approver: string;
-            reason: string;
-            /** Format: date-time */
-            at: string;
         };
         /** @description Form fields: `reason`, and `params.NAME` for each field of the request form */
         LinkForm: {

@@ -16,7 +16,7 @@ type Props = {
 
 /** An approval's audit entries, oldest first. */
 export const AuditTimeline = ({ approvalId, only = () => true, emptyLabel = messages.audit.empty }: Props) => {
-  const { data, error, isPending, hasNextPage, isFetchingNextPage, fetchNextPage } = useAudit(approvalId);
+  const { data, error, isPending, hasNextPage, isFetchingNextPage, fetchNextPage } = useAudit({ approval_id: approvalId });
   const entries = data?.pages.flatMap((page) => page.items).filter(only) ?? [];
 
   if (isPending) {

@@ -9,6 +9,7 @@ const palette: Record<ApprovalState, string> = {
   rejected: 'red',
   expired: 'orange',
   cancelled: 'gray',
+  bypassed: 'red',
 };
 
 type Props = {

@@ -2,7 +2,14 @@ import type { Approval } from '../api/client';
 
 const HOUR = 3_600_000;
 
+// What the bridge's policy would say each option means; fixtures with other options name theirs.
+const outcomes = (options: readonly string[]): Approval['option_outcomes'] =>
+  options.map((option) => ({ option, outcome: /^(reject|deny|decline|no)$/i.test(option) ? 'reject' : 'approve' }));
+
 const pendingApproval = (fields: Partial<Approval>): Approval => ({
+  option_outcomes: outcomes(fields.options ?? ['Approve', 'Reject']),
+  policy_error: null,
+  timeout_at: null,
   id: 'approval',
   dag_id: 'dag',
   run_id: 'run',
@@ -23,6 +30,9 @@ const pendingApproval = (fields: Partial<Approval>): Approval => ({
   outcome: null,
   progress: { levels: 1, level_name: 'approver', needed: 1, approvals: 0, rejections: 0 },
   external: false,
+  break_glass: false,
+  bypass: null,
+  review_of: null,
   ...fields,
 });
 
@@ -39,6 +49,7 @@ const build = () => {
     body: 'Ships **payments v2**.\n\n- migrates the ledger\n- [changelog](https://example.com/changelog)',
     policy: 'prod_release',
     level: 2,
+    break_glass: true,
     due_at: fromNow(30 * 60_000),
     params: {
       batch: {
@@ -60,6 +71,7 @@ const build = () => {
         at: '2025-11-25T09:10:00.000Z',
         level: 1,
         replaced: false,
+        params_input: null,
       },
     ],
   });
@@ -83,6 +95,7 @@ const build = () => {
         at: '2025-11-25T09:30:00.000Z',
         level: 1,
         replaced: false,
+        params_input: null,
       },
     ],
     progress: { levels: 1, level_name: 'data team', needed: 2, approvals: 1, rejections: 0 },
@@ -118,6 +131,7 @@ const build = () => {
         at: '2025-11-20T10:00:00.000Z',
         level: 1,
         replaced: false,
+        params_input: null,
       },
     ],
   });
@@ -136,6 +150,10 @@ export const resetApprovals = () => {
 };
 
 export const allApprovals = (): readonly Approval[] => approvals;
+
+export const addApproval = (approval: Approval) => {
+  approvals = [...approvals, approval];
+};
 
 export const replaceApproval = (approval: Approval) => {
   approvals = approvals.map((stored) => (stored.id === approval.id ? approval : stored));

@@ -17,8 +17,7 @@ type TaskInstance = {
   readonly mapIndex: number;
 };
 
-// The list filters by DAG only, so the task instance's approval is found among the DAG's latest ones;
-// a later try's approval comes first.
+// One approval per try of the task instance; far fewer than a page holds.
 const LOOKUP_LIMIT = 500;
 
 /** The approval requested by one task instance, or null when it requested none. */
@@ -26,12 +25,16 @@ export const useTaskApproval = ({ dagId, runId, taskId, mapIndex }: TaskInstance
   useQuery({
     queryKey: [approvalsKey, 'task', dagId, runId, taskId, mapIndex],
     queryFn: async (): Promise<Approval | null> => {
-      const { items } = await listApprovals({ state: 'all', dag_id: dagId, limit: LOOKUP_LIMIT });
-      const matching = items.filter(
-        (approval) =>
-          approval.run_id === runId && approval.task_id === taskId && approval.map_index === mapIndex,
-      );
-      return matching.sort((a, b) => b.created_at.localeCompare(a.created_at))[0] ?? null;
+      const { items } = await listApprovals({
+        state: 'all',
+        dag_id: dagId,
+        run_id: runId,
+        task_id: taskId,
+        map_index: mapIndex,
+        limit: LOOKUP_LIMIT,
+      });
+      // The list is oldest first: the latest try's approval is the last.
+      return items.at(-1) ?? null;
     },
     refetchInterval: POLL_MS,
   });

@@ -1,18 +1,21 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 
-import { listAudit, verifyAudit } from '../api/client';
+import { type AuditQuery, listAudit, verifyAudit } from '../api/client';
 
 export const auditKey = 'audit';
 
 const PAGE_SIZE = 100;
 
-export const useAudit = (approvalId?: string) =>
+/** What the Audit page narrows the trail by; empty fields are not sent. */
+export type AuditFilters = Pick<AuditQuery, 'approval_id' | 'dag_id' | 'action' | 'actor' | 'since' | 'until'>;
+
+export const useAudit = (filters: AuditFilters = {}) =>
   useInfiniteQuery({
-    queryKey: [auditKey, 'list', approvalId],
+    queryKey: [auditKey, 'list', filters],
     queryFn: ({ pageParam }) =>
       listAudit({
         limit: PAGE_SIZE,
-        ...(approvalId === undefined ? {} : { approval_id: approvalId }),
+        ...filters,
         ...(pageParam === undefined ? {} : { cursor: pageParam }),
       }),
     initialPageParam: undefined as string | undefined,

@@ -1,3 +1,4 @@
+import type { Approval } from '../api/client';
 import { messages } from '../i18n';
 
 // Airflow's serialized Params: `{name: {value, schema: {type, minimum, enum, ...}, description}}`.
@@ -128,6 +129,6 @@ export const parseRaw = (field: ParamField, raw: RawValue): Parsed => {
   }
 };
 
-// The bridge's rule: choosing one of these says no, and a "no" vote needs no form input.
-const REJECTING = /^(reject|deny|decline|no)$/i;
-export const isRejecting = (option: string) => REJECTING.test(option);
+/** Whether choosing `option` says no, as the bridge's policy defines it (a "no" vote needs no form input). */
+export const isRejecting = (approval: Pick<Approval, 'option_outcomes'>, option: string) =>
+  approval.option_outcomes.some((entry) => entry.option === option && entry.outcome === 'reject');

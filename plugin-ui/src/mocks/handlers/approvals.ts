@@ -1,14 +1,15 @@
 import { http, HttpResponse } from 'msw';
 
-import type { ApiError, Approval, ApprovalList, EscalationList, VoteRequest } from '../../api/client';
-import { isRejecting, parseParams } from '../../utils/params';
-import { allApprovals, replaceApproval } from '../approvals';
+import type { ApiError, Approval, ApprovalList, BypassRequest, EscalationList, VoteRequest } from '../../api/client';
+import { parseParams } from '../../utils/params';
+import { addApproval, allApprovals, replaceApproval } from '../approvals';
 import { recordAudit } from '../audit';
 import { api, bridgeError, page, signedInUser } from './common';
 
 export const approvalsUrl = api('approvals');
 export const approvalUrl = api('approvals/:id');
 export const votesUrl = api('approvals/:id/votes');
+export const bypassUrl = api('approvals/:id/bypass');
 
 // A few of the bridge's form rules, enough to refuse what the tests send.
 const formProblem = (approval: Approval, input: Record<string, unknown>) => {
@@ -24,18 +25,22 @@ const formProblem = (approval: Approval, input: Record<string, unknown>) => {
   return undefined;
 };
 
-// Mirrors the bridge's rules: the list filters by state, DAG and "mine", pages by cursor, and a vote
+// Mirrors the bridge's rules: the list filters by state, DAG, task instance and "mine", pages by cursor, and a vote
 // decides once the open level has its approvals.
 export const approvalsHandlers = [
   http.get(approvalsUrl, ({ request }) => {
     const query = new URL(request.url).searchParams;
     const state = query.get('state') ?? 'pending';
-    const dagId = query.get('dag_id');
     const mine = query.get('mine') === 'true';
+    const matches = (name: 'dag_id' | 'run_id' | 'task_id' | 'map_index', value: string | number) =>
+      !query.has(name) || query.get(name) === String(value);
     const items = allApprovals().filter(
       (approval) =>
         (state === 'all' || approval.state === state) &&
-        (dagId === null || approval.dag_id === dagId) &&
+        matches('dag_id', approval.dag_id) &&
+        matches('run_id', approval.run_id) &&
+        matches('task_id', approval.task_id) &&
+        matches('map_index', approval.map_index) &&
         (!mine || approval.requester !== signedInUser),
     );
 
@@ -59,7 +64,8 @@ export const approvalsHandlers = [
     if (!approval.options.includes(option)) {
       return bridgeError(422, 'invalid_option', `option must be one of ${approval.options.join(', ')}`, 'option');
     }
-    const rejecting = isRejecting(option);
+    // The bridge's policy names what each option means; a "no" needs no form input.
+    const rejecting = approval.option_outcomes.some((entry) => entry.option === option && entry.outcome === 'reject');
     if (rejecting && !reason?.trim()) {
       return bridgeError(422, 'reason_required', 'a reason is required to reject', 'reason');
     }
@@ -80,7 +86,7 @@ export const approvalsHandlers = [
       state: decided ? (rejecting ? 'rejected' : 'approved') : 'pending',
       votes: [
         ...approval.votes,
-        { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false },
+        { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false, params_input: rejecting ? null : paramsInput },
       ],
       decided_at: decided ? at : null,
       outcome: decided ? { option, params_input: paramsInput } : null,
@@ -90,6 +96,52 @@ export const approvalsHandlers = [
     recordAudit({ actor: signedInUser, action: 'vote.recorded', approval_id: approval.id, channel: 'ui', reason: reason ?? null });
 
     return HttpResponse.json(updated);
+  }),
+  // The bridge's break-glass: a reason, a policy with break_glass, and never the requester; it opens a review.
+  http.post<{ id: string }, BypassRequest, Approval | ApiError>(bypassUrl, async ({ params, request }) => {
+    const approval = allApprovals().find(({ id }) => id === params.id);
+    if (approval === undefined) {
+      return bridgeError(404, 'not_found', `approval ${params.id} not found`);
+    }
+    const { reason } = await request.json();
+    if (!reason?.trim()) {
+      return bridgeError(400, 'bad_request', 'reason: a bypass needs a reason', 'reason');
+    }
+    if (approval.state !== 'pending') {
+      return bridgeError(409, 'conflict', `approval is already ${approval.state}`);
+    }
+    if (!approval.break_glass || approval.requester === signedInUser) {
+      return bridgeError(403, 'break_glass_not_allowed', `${signedInUser} is not allowed to break the glass`);
+    }
+    const at = new Date().toISOString();
+    const review: Approval = {
+      ...approval,
+      id: `${approval.id}-review`,
+      task_id: `${approval.task_id}@review`,
+      subject: `Review a break-glass bypass: ${approval.subject}`,
+      options: ['Confirm', 'Dispute'],
+      option_outcomes: [
+        { option: 'Confirm', outcome: 'approve' },
+        { option: 'Dispute', outcome: 'reject' },
+      ],
+      requester: signedInUser,
+      external: true,
+      break_glass: false,
+      review_of: { approval_id: approval.id, policy: approval.policy ?? 'default', by: signedInUser, reason },
+    };
+    const bypassed: Approval = {
+      ...approval,
+      state: 'bypassed',
+      break_glass: false,
+      decided_at: at,
+      outcome: { option: approval.options[0] ?? 'Approve', params_input: {} },
+      bypass: { by: signedInUser, reason, at, review_id: review.id },
+    };
+    replaceApproval(bypassed);
+    addApproval(review);
+    recordAudit({ actor: signedInUser, action: 'approval.bypassed', approval_id: approval.id, channel: 'break_glass', reason });
+
+    return HttpResponse.json(bypassed);
   }),
 ];
 

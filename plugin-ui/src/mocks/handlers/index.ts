@@ -1,6 +1,7 @@
 import { actionsHandlers } from './actions';
 import { approvalsHandlers, escalationsHandlers } from './approvals';
 import { auditHandlers } from './audit';
+import { messagesHandlers } from './messages';
 import { statsHandlers } from './stats';
 
 // Specific paths before the patterns that would also match them.
@@ -8,6 +9,7 @@ export const handlers = [
   ...actionsHandlers,
   ...auditHandlers,
   ...statsHandlers,
+  ...messagesHandlers,
   ...escalationsHandlers,
   ...approvalsHandlers,
 ];

@@ -1,11 +1,9 @@
 import { http, HttpResponse } from 'msw';
 
-import type { Delivery, DeliveryList, OutboxList, OutboxMessage, Stats } from '../../api/client';
-import { api, page } from './common';
+import type { Stats } from '../../api/client';
+import { api } from './common';
 
 export const statsUrl = api('stats');
-export const outboxUrl = api('outbox');
-export const deliveriesUrl = api('deliveries');
 
 export const stats: Stats = {
   pending: 42,
@@ -19,76 +17,15 @@ export const stats: Stats = {
     ],
   },
   sla_by_dag: [
-    { dag_id: 'deploy_prod', met: 12, breached: 1 },
-    { dag_id: 'nightly_etl', met: 30, breached: 4 },
+    { dag_id: 'deploy_prod', met: 12, breached: 1, warned: 2, escalated: 1, compliance: 12 / 13 },
+    { dag_id: 'nightly_etl', met: 30, breached: 4, warned: 6, escalated: 3, compliance: 30 / 34 },
   ],
   failed_effects: 1,
+  bypassed: 1,
+  recent_bypasses: [{ id: 'apr-bypassed', dag_id: 'nightly_etl', run_id: 'scheduled__2025-11-24', task_id: 'approve_load', decided_at: '2025-11-24T08:00:00.000Z' }],
   window_days: 14,
 };
 
-const delivery = (id: number, fields: Partial<Delivery> = {}): Delivery => ({
-  id,
-  channel: 'email',
-  state: 'sent',
-  attempts: 1,
-  last_error: null,
-  sent_at: '2025-11-25T09:01:00.000Z',
-  fallback_of: null,
-  ...fields,
-});
-
-const message = (index: number, fields: Partial<OutboxMessage> = {}): OutboxMessage => ({
-  id: `msg-${index}`,
-  approval_id: 'apr-release',
-  kind: 'request',
-  recipient: `approver${index}`,
-  subject: `Approval needed: Release 2.4 (${index})`,
-  text: 'Please review the release.',
-  created_at: new Date(Date.parse('2025-11-25T09:00:00.000Z') + index * 60_000).toISOString(),
-  deliveries: [delivery(index * 10)],
-  ...fields,
-});
-
-export const outboxMessages: OutboxMessage[] = [
-  message(0, { recipient: 'bob', deliveries: [delivery(1, { channel: 'slack' })] }),
-  message(1, {
-    recipient: 'carol',
-    kind: 'reminder',
-    deliveries: [
-      delivery(2, { state: 'failed', attempts: 5, last_error: 'SMTP 550: mailbox unavailable', sent_at: null }),
-      delivery(3, { channel: 'outbox', fallback_of: 2 }),
-    ],
-  }),
-  message(2, { recipient: 'role:op', deliveries: [delivery(4, { state: 'queued', attempts: 0, sent_at: null })] }),
-  ...Array.from({ length: 120 }, (_, index) => message(index + 3)),
-];
-
-const failedDeliveries = outboxMessages.flatMap((m) =>
-  m.deliveries
-    .filter(({ state }) => state === 'failed')
-    .map((d) => ({
-      ...d,
-      notification_id: m.id,
-      approval_id: m.approval_id,
-      recipient: m.recipient,
-      address: '',
-      created_at: m.created_at,
-      next_attempt_at: m.created_at,
-    })),
-);
-
 export const statsHandlers = [
   http.get(statsUrl, () => HttpResponse.json<Stats>(stats)),
-  http.get(outboxUrl, ({ request }) => {
-    const query = new URL(request.url).searchParams;
-    const state = query.get('state');
-    const items = outboxMessages.filter((m) => state === null || m.deliveries.some((d) => d.state === state));
-    return HttpResponse.json<OutboxList>(page(items, query, 100));
-  }),
-  http.get(deliveriesUrl, ({ request }) => {
-    const query = new URL(request.url).searchParams;
-    return HttpResponse.json<DeliveryList>(
-      page(query.get('state') === 'failed' ? failedDeliveries : [], query, 50) as DeliveryList,
-    );
-  }),
 ];

@@ -1,14 +1,15 @@
-import { render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { http } from 'msw';
+import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 
 import AirgatePlugin from '../../main';
 import { fixtures } from '../../mocks/approvals';
-import { votesUrl } from '../../mocks/handlers/approvals';
+import { approvalUrl, bypassUrl, votesUrl } from '../../mocks/handlers/approvals';
 import { bridgeError } from '../../mocks/handlers/common';
 import { server } from '../../mocks/server';
 import { recordRequests } from '../../test/requests';
+import { renderApp } from '../../test/renderApp';
 
 const openApproval = async (id: string) => {
   window.history.replaceState(null, '', `/plugin/approvals?approval=${id}`);
@@ -95,6 +96,25 @@ describe('Approval detail', () => {
     expect(within(screen.getByRole('region', { name: 'Votes' })).getByRole('cell', { name: 'Window booked' })).toBeInTheDocument();
   });
 
+  it('says a vote is kept, not counted, when the bridge could not ask Airflow (202)', async () => {
+    server.use(
+      http.post(votesUrl, ({ params }) =>
+        HttpResponse.json(
+          { approval_id: String(params.id), user: 'alice', option: 'Approve', state: 'awaiting_airflow', received_at: '2026-11-25T11:00:00Z' },
+          { status: 202 },
+        ),
+      ),
+    );
+    const user = await openApproval(fixtures.backfill.id);
+    await user.click(decide('Approve'));
+
+    const notice = await screen.findByRole('status');
+    expect(notice).toHaveTextContent('Your vote “Approve” is kept: Airflow could not confirm just now that you may decide.');
+    expect(screen.queryByText('Your vote “Approve” was recorded.')).not.toBeInTheDocument();
+    // Nothing was counted: the approval is still open for votes.
+    expect(decide('Approve')).toBeInTheDocument();
+  });
+
   it('keeps the vote notice when Airflow remounts the plugin', async () => {
     window.history.replaceState(null, '', `/plugin/approvals?approval=${fixtures.backfill.id}`);
     const user = userEvent.setup();
@@ -163,6 +183,47 @@ describe('Approval detail', () => {
     expect(screen.getAllByText('Reject')).toHaveLength(2);
   });
 
+  it('breaks the glass with a reason: the approval shows the bypass and links to its review, which shows what it reviews', async () => {
+    const sent = recordRequests();
+    const user = await openApproval(fixtures.release.id);
+    const glass = within(screen.getByRole('region', { name: 'Break glass' }));
+    const button = glass.getByRole('button', { name: 'Bypass now' });
+    expect(button).toBeDisabled();
+
+    await user.type(glass.getByRole('textbox', { name: /^Why this cannot wait/ }), 'payments are down');
+    await user.click(button);
+
+    expect(await screen.findByText(/^Bypassed with break-glass by alice at /)).toBeInTheDocument();
+    expect(within(screen.getByRole('status')).getByText('payments are down')).toBeInTheDocument();
+    expect(sent.filter(({ method }) => method === 'POST')).toEqual([
+      expect.objectContaining({ path: `/airgate/api/approvals/${fixtures.release.id}/bypass`, body: { reason: 'payments are down' } }),
+    ]);
+    expect(screen.queryByRole('region', { name: 'Break glass' })).not.toBeInTheDocument();
+    expect(screen.getByText('This approval is bypassed; it takes no more votes.')).toBeInTheDocument();
+    const toReview = screen.getByRole('link', { name: 'Open the review of this bypass' });
+    expect(new URL(toReview.getAttribute('href') ?? '').searchParams.get('approval')).toBe(`${fixtures.release.id}-review`);
+
+    cleanup();
+    await openApproval(`${fixtures.release.id}-review`);
+    expect(screen.getByText('Review of a break-glass bypass by alice')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'Open the bypassed approval' })).toBeInTheDocument();
+    expect(decide('Confirm')).toBeEnabled();
+  });
+
+  it('shows the bridge refusing a bypass, and offers none where the policy allows none', async () => {
+    server.use(http.post(bypassUrl, () => bridgeError(403, 'break_glass_not_allowed', 'alice is not allowed to break the glass under policy "prod_release"')));
+    const user = await openApproval(fixtures.release.id);
+    const glass = within(screen.getByRole('region', { name: 'Break glass' }));
+    await user.type(glass.getByRole('textbox', { name: /^Why this cannot wait/ }), 'in a hurry');
+    await user.click(glass.getByRole('button', { name: 'Bypass now' }));
+
+    expect(await glass.findByText(/alice is not allowed to break the glass/)).toBeInTheDocument();
+    expect(screen.queryByText(/^Bypassed with break-glass/)).not.toBeInTheDocument();
+    cleanup();
+    await openApproval(fixtures.backfill.id);
+    expect(screen.queryByRole('region', { name: 'Break glass' })).not.toBeInTheDocument();
+  });
+
   it('says so when the approval cannot be loaded', async () => {
     await waitFor(() => undefined);
     window.history.replaceState(null, '', '/plugin/approvals?approval=missing');
@@ -184,6 +245,63 @@ describe('Approval tab of a task instance', () => {
   it('says so when the task instance requested no approval', async () => {
     render(<AirgatePlugin dagId="nightly_etl" runId={fixtures.backfill.run_id} taskId="extract" />);
 
+    expect(await screen.findByText('No approval was requested for this task instance.')).toBeInTheDocument();
+  });
+
+  it("treats options by the bridge's outcome, not by their word, and shows a policy error", async () => {
+    const sent = recordRequests();
+    server.use(
+      http.get(approvalUrl, () =>
+        HttpResponse.json({
+          ...fixtures.release,
+          options: ['Ship', 'Hold'],
+          option_outcomes: [
+            { option: 'Ship', outcome: 'approve' },
+            { option: 'Hold', outcome: 'reject' },
+          ],
+          policy_error: 'policy "payments": cannot evaluate amount >= 10000: Expected a number, but got a text instead.',
+        }),
+      ),
+    );
+    const user = await openApproval(fixtures.release.id);
+
+    expect(screen.getByText('Held: no policy can decide this approval until the policies file or the request is fixed')).toBeInTheDocument();
+    expect(screen.getByText(/cannot evaluate amount >= 10000/)).toBeInTheDocument();
+    await user.clear(field('batch'));
+    await user.type(field('batch'), 'ten');
+    // Ship approves, so an invalid form stops it; Hold says no under this policy, so it goes without the form.
+    await user.click(decide('Ship'));
+    expect(sent.filter((r) => r.method === 'POST')).toEqual([]);
+    await user.click(decide('Hold'));
+    await waitFor(() => expect(sent.filter((r) => r.method === 'POST')).toHaveLength(1));
+    expect(sent.find((r) => r.method === 'POST')?.body).toEqual({ option: 'Hold' });
+  });
+});
+
+describe('Task instance tab', () => {
+  const release = {
+    dagId: fixtures.release.dag_id,
+    runId: fixtures.release.run_id,
+    taskId: fixtures.release.task_id,
+  };
+
+  it("asks the bridge for that task instance's approval, by run, task and map index", async () => {
+    const sent = recordRequests();
+    renderApp('Approval', release);
+
+    expect(await screen.findByRole('heading', { name: 'Release 2.4 to production' })).toBeInTheDocument();
+    expect(sent.find(({ path }) => path.endsWith('/approvals'))?.query).toEqual({
+      state: 'all',
+      dag_id: release.dagId,
+      run_id: release.runId,
+      task_id: release.taskId,
+      map_index: '-1',
+      limit: '500',
+    });
+  });
+
+  it('says so when the task instance requested no approval', async () => {
+    renderApp('Approval', { ...release, mapIndex: '4' });
     expect(await screen.findByText('No approval was requested for this task instance.')).toBeInTheDocument();
   });
 });

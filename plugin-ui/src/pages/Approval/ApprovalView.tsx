@@ -10,6 +10,7 @@ import { StateBadge } from '../../components/StateBadge';
 import { messages } from '../../i18n';
 import { useRecordedVote } from '../../queries/useVote';
 import { useNow } from '../../utils/useNow';
+import { BreakGlass, BypassNotice } from './BreakGlass';
 import { Escalations } from './Escalations';
 import { Votes } from './Votes';
 import { VoteForm } from './VoteForm';
@@ -47,6 +48,16 @@ export const ApprovalView = ({ approval }: Props) => {
           <Text color="fg.muted">{messages.approval.requestedBy(approval.requester)}</Text>
         )}
       </Stack>
+      <BypassNotice approval={approval} />
+      {approval.policy_error === null ? undefined : (
+        <Alert.Root status="error">
+          <Alert.Indicator />
+          <Alert.Content>
+            <Alert.Title>{messages.approval.policyError}</Alert.Title>
+            <Alert.Description>{approval.policy_error}</Alert.Description>
+          </Alert.Content>
+        </Alert.Root>
+      )}
       <DataList.Root orientation="horizontal" size="sm">
         <DataList.Item>
           <DataList.ItemLabel>{facts.dag}</DataList.ItemLabel>
@@ -74,6 +85,7 @@ export const ApprovalView = ({ approval }: Props) => {
           <DataList.ItemLabel>{facts.due}</DataList.ItemLabel>
           <DataList.ItemValue>
             {approval.due_at === null ? messages.deadline.none : messages.common.dateTime(approval.due_at)}
+            {approval.timeout_at !== null && approval.timeout_at === approval.due_at ? ` ${messages.deadline.airflowTimeout}` : undefined}
           </DataList.ItemValue>
         </DataList.Item>
         {approval.decided_at === null ? undefined : (
@@ -127,20 +139,25 @@ export const ApprovalView = ({ approval }: Props) => {
         </Box>
       )}
       {recorded !== undefined ? (
-        <Alert.Root status="success" role="status">
+        <Alert.Root status={recorded.deferred ? 'warning' : 'success'} role="status">
           <Alert.Indicator />
-          <Alert.Title>{messages.approval.recorded(recorded)}</Alert.Title>
+          <Alert.Title>
+            {recorded.deferred ? messages.approval.deferred(recorded.option) : messages.approval.recorded(recorded.option)}
+          </Alert.Title>
         </Alert.Root>
       ) : undefined}
       {approval.state === 'pending' ? (
         // A fresh form for each approval: the inputs belong to the one being decided.
-        <VoteForm key={approval.id} approval={approval} />
+        <Stack gap="4">
+          <VoteForm key={approval.id} approval={approval} />
+          {approval.break_glass ? <BreakGlass key={`glass-${approval.id}`} approval={approval} /> : undefined}
+        </Stack>
       ) : (
         <Text color="fg.muted">{messages.approval.closed(messages.states[approval.state])}</Text>
       )}
       <Separator />
       <Section title={messages.approval.votes}>
-        <Votes votes={approval.votes} />
+        <Votes votes={approval.votes} approval={approval} />
       </Section>
       <Section title={messages.approval.escalations}>
         <Escalations approvalId={approval.id} />

@@ -41,7 +41,7 @@ export const VoteForm = ({ approval }: Props) => {
     error !== null && field !== 'reason' && !(field?.startsWith(PARAMS_FIELD) ?? false);
 
   const vote = (option: string) => {
-    const rejecting = isRejecting(option);
+    const rejecting = isRejecting(approval, option);
     setAttempted(true);
     reset();
     if (!rejecting && parsed.some(({ result }) => !result.ok)) {
@@ -55,7 +55,8 @@ export const VoteForm = ({ approval }: Props) => {
       {
         option,
         ...(trimmed === '' ? {} : { reason: trimmed }),
-        ...(rejecting || fields.length === 0 ? {} : { params_input: paramsInput }),
+        // A "no" may carry what was typed (feedback, say), but never blocks on the form.
+        ...(fields.length === 0 || (rejecting && parsed.some(({ result }) => !result.ok)) ? {} : { params_input: paramsInput }),
       },
       {
         onSuccess: () => {
@@ -121,8 +122,8 @@ export const VoteForm = ({ approval }: Props) => {
           <Button
             key={option}
             size="sm"
-            variant={isRejecting(option) ? 'outline' : 'solid'}
-            colorPalette={isRejecting(option) ? 'red' : undefined}
+            variant={isRejecting(approval, option) ? 'outline' : 'solid'}
+            colorPalette={isRejecting(approval, option) ? 'red' : undefined}
             loading={isPending}
             aria-label={messages.approval.decideAs(option)}
             onClick={() => vote(option)}

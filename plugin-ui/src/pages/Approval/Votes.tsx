@@ -1,6 +1,6 @@
 import { Badge, Table, Text } from '@chakra-ui/react';
 
-import type { Vote } from '../../api/client';
+import type { Approval, Vote } from '../../api/client';
 import { EmptyState } from '../../components/EmptyState';
 import { messages } from '../../i18n';
 import { isRejecting } from '../../utils/params';
@@ -9,9 +9,10 @@ const { voteColumns: columns } = messages.approval;
 
 type Props = {
   readonly votes: readonly Vote[];
+  readonly approval: Pick<Approval, 'option_outcomes'>;
 };
 
-export const Votes = ({ votes }: Props) =>
+export const Votes = ({ votes, approval }: Props) =>
   votes.length === 0 ? (
     <EmptyState label={messages.approval.noVotes} />
   ) : (
@@ -39,7 +40,7 @@ export const Votes = ({ votes }: Props) =>
                 )}
               </Table.Cell>
               <Table.Cell textDecoration={vote.replaced ? 'line-through' : undefined}>
-                <Badge colorPalette={isRejecting(vote.option) ? 'red' : 'green'} variant="subtle">
+                <Badge colorPalette={isRejecting(approval, vote.option) ? 'red' : 'green'} variant="subtle">
                   {vote.option}
                 </Badge>
                 {vote.replaced ? ` ${messages.approval.replaced}` : undefined}

@@ -21,6 +21,15 @@ describe('Approvals inbox', () => {
     vi.useRealTimers();
   });
 
+  it('shows a held approval’s policy error where its deadline would be', async () => {
+    replaceApproval({ ...fixtures.backfill, policy_error: 'policy "payments": cannot evaluate amount >= 10000' });
+    render(<AirgatePlugin />);
+
+    const row = await rowOf(fixtures.backfill.subject);
+    expect(row.getByText('Policy error')).toHaveAttribute('title', 'policy "payments": cannot evaluate amount >= 10000');
+    expect(row.queryByText(/left$/)).not.toBeInTheDocument();
+  }, 30_000);
+
   it('lists the approvals waiting for me, soonest deadline first, with level, votes and who waits', async () => {
     const sent = recordRequests();
     render(<AirgatePlugin />);

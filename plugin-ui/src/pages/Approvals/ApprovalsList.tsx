@@ -1,4 +1,4 @@
-import { Box, chakra, Table, type TableCellProps, Text } from '@chakra-ui/react';
+import { Badge, Box, chakra, Table, type TableCellProps, Text } from '@chakra-ui/react';
 import { observeElementRect, useVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, useEffect, useRef } from 'react';
 
@@ -125,8 +125,12 @@ export const ApprovalsList = ({ approvals, showState, hasMore, loadMore, onOpen 
                 <Cell>
                   {showState ? (
                     <StateBadge state={approval.state} />
-                  ) : (
+                  ) : approval.policy_error === null ? (
                     <DeadlineBadge dueAt={approval.due_at} now={now} />
+                  ) : (
+                    <Badge colorPalette="red" variant="solid" title={approval.policy_error}>
+                      {messages.approvals.policyError}
+                    </Badge>
                   )}
                 </Cell>
               </Table.Row>

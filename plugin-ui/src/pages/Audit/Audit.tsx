@@ -1,11 +1,11 @@
-import { Alert, Button, Code, Heading, HStack, Input, Stack, Table, Text } from '@chakra-ui/react';
+import { Alert, Button, Code, Field, Heading, HStack, Input, Stack, Table, Text } from '@chakra-ui/react';
 import { useEffect, useState } from 'react';
 
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { messages } from '../../i18n';
-import { useAudit, useAuditVerification } from '../../queries/useAudit';
+import { type AuditFilters, useAudit, useAuditVerification } from '../../queries/useAudit';
 
 const { columns } = messages.audit;
 const FILTER_DELAY_MS = 400;
@@ -31,17 +31,47 @@ const Verification = () => {
   );
 };
 
-/** The audit trail (nav page), newest entries last, with the hash chain's verification. */
+type FilterField = keyof AuditFilters;
+const TEXT_FILTERS: readonly { field: FilterField; label: string }[] = [
+  { field: 'approval_id', label: messages.audit.filter },
+  { field: 'dag_id', label: messages.audit.filters.dag },
+  { field: 'action', label: messages.audit.filters.action },
+  { field: 'actor', label: messages.audit.filters.actor },
+];
+const TIME_FILTERS: readonly { field: FilterField; label: string }[] = [
+  { field: 'since', label: messages.audit.filters.since },
+  { field: 'until', label: messages.audit.filters.until },
+];
+
+/** The filters as the bridge takes them: trimmed, empty ones left out, local date-times as ISO instants. */
+const toQuery = (input: Readonly<Record<FilterField, string>>): AuditFilters => {
+  const query: AuditFilters = {};
+  for (const { field } of TEXT_FILTERS) {
+    const value = input[field].trim();
+    if (value !== '') query[field] = value;
+  }
+  for (const { field } of TIME_FILTERS) {
+    const instant = Date.parse(input[field]);
+    if (!Number.isNaN(instant)) query[field] = new Date(instant).toISOString();
+  }
+  return query;
+};
+
+const NO_FILTERS: Readonly<Record<FilterField, string>> = { approval_id: '', dag_id: '', action: '', actor: '', since: '', until: '' };
+
+/**
+ * The audit trail (nav page), newest entries last, with the hash chain's verification. Filters narrow it to an
+ * approval, a DAG, an action, a person and a time range: DAG + `action.applied` is a DAG's pause history.
+ */
 export const Audit = () => {
-  const [input, setInput] = useState('');
-  const [approvalId, setApprovalId] = useState('');
+  const [input, setInput] = useState(NO_FILTERS);
+  const [filters, setFilters] = useState<AuditFilters>({});
   useEffect(() => {
-    const timer = setTimeout(() => setApprovalId(input.trim()), FILTER_DELAY_MS);
+    const timer = setTimeout(() => setFilters(toQuery(input)), FILTER_DELAY_MS);
     return () => clearTimeout(timer);
   }, [input]);
-  const { data, error, isPending, hasNextPage, isFetchingNextPage, fetchNextPage } = useAudit(
-    approvalId === '' ? undefined : approvalId,
-  );
+  const setFilter = (field: FilterField, value: string) => setInput((current) => ({ ...current, [field]: value }));
+  const { data, error, isPending, hasNextPage, isFetchingNextPage, fetchNextPage } = useAudit(filters);
   const verification = useAuditVerification();
   const firstBad = verification.data?.first_bad_seq ?? null;
   const entries = data?.pages.flatMap((page) => page.items) ?? [];
@@ -50,15 +80,27 @@ export const Audit = () => {
     <Stack gap="4" p="4">
       <Heading size="lg">{messages.audit.title}</Heading>
       <Verification />
-      <HStack>
-        <Input
-          size="sm"
-          maxW="sm"
-          placeholder={messages.audit.filter}
-          aria-label={messages.audit.filter}
-          value={input}
-          onChange={(event) => setInput(event.target.value)}
-        />
+      <HStack wrap="wrap" gap="2">
+        {TEXT_FILTERS.map(({ field, label }) => (
+          <Input
+            key={field}
+            size="sm"
+            maxW="2xs"
+            placeholder={label}
+            aria-label={label}
+            value={input[field]}
+            onChange={(event) => setFilter(field, event.target.value)}
+          />
+        ))}
+        {TIME_FILTERS.map(({ field, label }) => (
+          <Field.Root key={field} orientation="horizontal" maxW="2xs">
+            <Field.Label textStyle="sm">{label}</Field.Label>
+            <Input size="sm" type="datetime-local" value={input[field]} onChange={(event) => setFilter(field, event.target.value)} />
+          </Field.Root>
+        ))}
+        <Button size="sm" variant="ghost" onClick={() => setInput(NO_FILTERS)}>
+          {messages.audit.filters.clear}
+        </Button>
       </HStack>
       {isPending ? <LoadingState label={messages.audit.loading} /> : undefined}
       {error !== null ? <ErrorAlert error={error} title={messages.audit.loadFailed} /> : undefined}
@@ -97,7 +139,7 @@ export const Audit = () => {
                     {entry.approval_id === null ? (
                       messages.common.none
                     ) : (
-                      <Button size="2xs" variant="plain" color="fg.info" px="0" onClick={() => setInput(entry.approval_id ?? '')}>
+                      <Button size="2xs" variant="plain" color="fg.info" px="0" onClick={() => setFilter('approval_id', entry.approval_id ?? '')}>
                         {entry.approval_id}
                       </Button>
                     )}

@@ -19,11 +19,14 @@ describe('Dashboard', () => {
     const failed = within(screen.getByText('Failed deliveries').parentElement as HTMLElement);
     expect(await failed.findByText('1')).toBeInTheDocument();
     expect(within(screen.getByText('Decisions not applied to Airflow').parentElement as HTMLElement).getByText('1')).toBeInTheDocument();
+    const bypassed = within(screen.getByText('Tasks marked in Airflow instead of decided').parentElement as HTMLElement);
+    expect(bypassed.getByText('1')).toBeInTheDocument();
+    expect(bypassed.getByText('nightly_etl / approve_load (scheduled__2025-11-24)')).toBeInTheDocument();
 
     const latency = within(screen.getByRole('img', { name: 'Time to decide, per day' }));
     expect(latency.getByRole('row', { name: '2025-11-24 40 300' })).toBeInTheDocument();
     const sla = within(screen.getByRole('img', { name: 'SLA per DAG' }));
-    expect(sla.getByRole('row', { name: 'nightly_etl 30 4' })).toBeInTheDocument();
+    expect(sla.getByRole('row', { name: 'nightly_etl 30 4 6 3 88 %' })).toBeInTheDocument();
   });
 
   it('says so when nothing was decided yet', async () => {

@@ -124,8 +124,15 @@ const Charts = ({ stats }: { readonly stats: Stats }) => {
               }}
               fallbackContent={
                 <DataTable
-                  head={[text.dag, text.met, text.breached]}
-                  rows={stats.sla_by_dag.map(({ dag_id, met, breached }) => [dag_id, met, breached])}
+                  head={[text.dag, text.met, text.breached, text.warned, text.escalated, text.compliance]}
+                  rows={stats.sla_by_dag.map(({ dag_id, met, breached, warned, escalated, compliance }) => [
+                    dag_id,
+                    met,
+                    breached,
+                    warned,
+                    escalated,
+                    text.percent(compliance),
+                  ])}
                 />
               }
             />
@@ -160,7 +167,7 @@ export const Dashboard = () => {
       {error !== null ? <ErrorAlert error={error} title={text.loadFailed} /> : undefined}
       {data === undefined ? undefined : (
         <>
-          <SimpleGrid columns={{ base: 2, md: 5 }} gap="4">
+          <SimpleGrid columns={{ base: 2, md: 6 }} gap="4">
             <Stat.Root borderWidth="1px" rounded="md" p="3">
               <Stat.Label>{text.pending}</Stat.Label>
               <Stat.ValueText>{data.pending}</Stat.ValueText>
@@ -177,6 +184,13 @@ export const Dashboard = () => {
             <Stat.Root borderWidth="1px" rounded="md" p="3">
               <Stat.Label>{text.failedEffects}</Stat.Label>
               <Stat.ValueText color={data.failed_effects > 0 ? 'fg.error' : undefined}>{data.failed_effects}</Stat.ValueText>
+            </Stat.Root>
+            <Stat.Root borderWidth="1px" rounded="md" p="3">
+              <Stat.Label>{text.bypassed}</Stat.Label>
+              <Stat.ValueText color={data.bypassed > 0 ? 'fg.error' : undefined}>{data.bypassed}</Stat.ValueText>
+              {data.recent_bypasses.map((bypass) => (
+                <Stat.HelpText key={bypass.id}>{text.bypass(bypass.dag_id, bypass.task_id, bypass.run_id)}</Stat.HelpText>
+              ))}
             </Stat.Root>
           </SimpleGrid>
           <Charts stats={data} />

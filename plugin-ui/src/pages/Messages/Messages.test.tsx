@@ -3,21 +3,21 @@ import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 
-import type { OutboxList } from '../../api/client';
+import type { MessageList } from '../../api/client';
 import { bridgeError } from '../../mocks/handlers/common';
-import { outboxUrl } from '../../mocks/handlers/stats';
+import { messagesUrl } from '../../mocks/handlers/messages';
 import { server } from '../../mocks/server';
 import { renderApp } from '../../test/renderApp';
 
-describe('Outbox', () => {
+describe('Messages', () => {
   it('lists messages with their delivery state and pages on', async () => {
     const user = userEvent.setup();
-    renderApp('Outbox');
+    renderApp('Messages');
 
     const failed = within((await screen.findByText('carol')).closest('tr') as HTMLElement);
     expect(failed.getByText('email: Failed (5 attempts)')).toBeInTheDocument();
     expect(failed.getByText('SMTP 550: mailbox unavailable')).toBeInTheDocument();
-    expect(failed.getByText('outbox: Sent (1 attempt)')).toBeInTheDocument();
+    expect(failed.getByText('messages: Sent (1 attempt)')).toBeInTheDocument();
     expect(failed.getByText('fallback')).toBeInTheDocument();
     expect(screen.getByText('email: Queued (0 attempts)')).toBeInTheDocument();
     expect(screen.getAllByRole('row')).toHaveLength(101);
@@ -28,7 +28,7 @@ describe('Outbox', () => {
 
   it('filters by delivery state', async () => {
     const user = userEvent.setup();
-    renderApp('Outbox');
+    renderApp('Messages');
     await screen.findByText('carol');
 
     await user.selectOptions(screen.getByRole('combobox', { name: 'Delivery state' }), 'failed');
@@ -37,15 +37,15 @@ describe('Outbox', () => {
   });
 
   it('says so when nothing was sent', async () => {
-    server.use(http.get(outboxUrl, () => HttpResponse.json<OutboxList>({ items: [], next_cursor: null })));
-    renderApp('Outbox');
+    server.use(http.get(messagesUrl, () => HttpResponse.json<MessageList>({ items: [], next_cursor: null })));
+    renderApp('Messages');
 
     expect(await screen.findByText('No messages sent yet.')).toBeInTheDocument();
   });
 
   it("shows the bridge's error", async () => {
-    server.use(http.get(outboxUrl, () => bridgeError(503, 'unavailable', 'the store is down')));
-    renderApp('Outbox');
+    server.use(http.get(messagesUrl, () => bridgeError(503, 'unavailable', 'the store is down')));
+    renderApp('Messages');
 
     expect(await screen.findByRole('alert')).toHaveTextContent('the store is down');
   });

@@ -1,29 +1,29 @@
 import { Badge, Button, Heading, HStack, NativeSelect, Stack, Table, Text } from '@chakra-ui/react';
 import { useState } from 'react';
 
-import type { DeliveryState, OutboxMessage } from '../../api/client';
+import type { DeliveryState, Message } from '../../api/client';
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { messages } from '../../i18n';
-import { useOutbox } from '../../queries/useOutbox';
+import { useMessages } from '../../queries/useMessages';
 
-const { columns } = messages.outbox;
+const { columns } = messages.messages;
 
 const states: readonly DeliveryState[] = ['queued', 'sent', 'failed'];
 const palette: Record<DeliveryState, string> = { queued: 'blue', sent: 'green', failed: 'red' };
 
-const Deliveries = ({ message }: { readonly message: OutboxMessage }) => (
+const Deliveries = ({ message }: { readonly message: Message }) => (
   <Stack gap="1">
     {message.deliveries.map((delivery) => (
       <Stack key={delivery.id} gap="0">
         <HStack gap="1">
           <Badge colorPalette={palette[delivery.state]} variant="subtle">
-            {messages.outbox.delivery(delivery.channel, messages.outbox.states[delivery.state], delivery.attempts)}
+            {messages.messages.delivery(delivery.channel, messages.messages.states[delivery.state], delivery.attempts)}
           </Badge>
           {delivery.fallback_of === null ? undefined : (
             <Badge variant="outline" colorPalette="orange">
-              {messages.outbox.fallback}
+              {messages.messages.fallback}
             </Badge>
           )}
         </HStack>
@@ -38,32 +38,32 @@ const Deliveries = ({ message }: { readonly message: OutboxMessage }) => (
 );
 
 /** The messages the bridge sent or would have sent, with how each delivery went. */
-export const Outbox = () => {
+export const Messages = () => {
   const [state, setState] = useState<DeliveryState>();
-  const { data, error, isPending, hasNextPage, isFetchingNextPage, fetchNextPage } = useOutbox(state);
+  const { data, error, isPending, hasNextPage, isFetchingNextPage, fetchNextPage } = useMessages(state);
   const items = data?.pages.flatMap((page) => page.items) ?? [];
 
   return (
     <Stack gap="4" p="4">
-      <Heading size="lg">{messages.outbox.title}</Heading>
+      <Heading size="lg">{messages.messages.title}</Heading>
       <NativeSelect.Root size="sm" maxW="56">
         <NativeSelect.Field
-          aria-label={messages.outbox.filter}
+          aria-label={messages.messages.filter}
           value={state ?? ''}
           onChange={(event) => setState(states.find((s) => s === event.target.value))}
         >
-          <option value="">{messages.outbox.allStates}</option>
+          <option value="">{messages.messages.allStates}</option>
           {states.map((s) => (
             <option key={s} value={s}>
-              {messages.outbox.states[s]}
+              {messages.messages.states[s]}
             </option>
           ))}
         </NativeSelect.Field>
         <NativeSelect.Indicator />
       </NativeSelect.Root>
-      {isPending ? <LoadingState label={messages.outbox.loading} /> : undefined}
-      {error !== null ? <ErrorAlert error={error} title={messages.outbox.loadFailed} /> : undefined}
-      {data !== undefined && items.length === 0 ? <EmptyState label={messages.outbox.empty} /> : undefined}
+      {isPending ? <LoadingState label={messages.messages.loading} /> : undefined}
+      {error !== null ? <ErrorAlert error={error} title={messages.messages.loadFailed} /> : undefined}
+      {data !== undefined && items.length === 0 ? <EmptyState label={messages.messages.empty} /> : undefined}
       {items.length > 0 ? (
         <Table.ScrollArea borderWidth="1px" rounded="md">
           <Table.Root size="sm">

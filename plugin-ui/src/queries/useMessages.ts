@@ -1,14 +1,14 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 
-import { type DeliveryState, listOutbox } from '../api/client';
+import { type DeliveryState, listMessages } from '../api/client';
 
 const PAGE_SIZE = 100;
 
-export const useOutbox = (state?: DeliveryState) =>
+export const useMessages = (state?: DeliveryState) =>
   useInfiniteQuery({
-    queryKey: ['outbox', state],
+    queryKey: ['messages', state],
     queryFn: ({ pageParam }) =>
-      listOutbox({
+      listMessages({
         limit: PAGE_SIZE,
         ...(state === undefined ? {} : { state }),
         ...(pageParam === undefined ? {} : { cursor: pageParam }),

@@ -1,1 +1,0 @@
-export { Outbox } from './Outbox';

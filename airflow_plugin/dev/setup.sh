@@ -13,6 +13,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 
+# The scale-out profile's load balancer; Debian bookworm's 2.6 LTS line (its point releases are security fixes).
+if ! command -v haproxy >/dev/null 2>&1; then
+  say "installing Debian's haproxy for the scale-out profile"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq 'haproxy=2.6.*' >/dev/null
+fi
+
 if [ ! -x .venv/bin/uv ] || [ "$(.venv/bin/uv --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
   say "creating .venv with uv $UV_VERSION"
   python3.11 -m venv .venv

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
@@ -40,8 +41,31 @@ def test_dag_matches_catalogue(dagbag: DagBag, path) -> None:
     assert dag.doc_md and len(dag.doc_md) > 200, "doc_md must teach the pattern"
 
 
-def test_every_dag_of_sections_1_to_5_exists() -> None:
-    wanted = {name for name in catalogue_entries() if name[:6] in {f"120_0{n}" for n in range(1, 6)}}
-    assert len(wanted) == 25
+def test_every_dag_of_sections_1_to_8_exists() -> None:
+    wanted = {name for name in catalogue_entries() if name[:6] in {f"120_0{n}" for n in range(1, 9)}}
+    assert len(wanted) == 40
     missing = sorted(name for name in wanted if not (DAGS_FOLDER / name).exists())
     assert missing == [], f"catalogue DAGs without a file: {missing}"
+
+
+def present(section: int) -> list[str]:
+    prefix = f"120_0{section}_"
+    return sorted(
+        name for name in catalogue_entries() if name.startswith(prefix) and (DAGS_FOLDER / name).exists()
+    )
+
+
+@pytest.mark.parametrize("name", present(7))
+def test_anti_pattern_dags_show_the_failure_and_the_fix(dagbag: DagBag, name: str) -> None:
+    dag = dagbag.dags[name.removesuffix(".py")]
+    assert "failure" in dag.tags
+    assert "## The failure" in dag.doc_md and "## The fix" in dag.doc_md, (
+        "doc must state the failure and the fix"
+    )
+
+
+@pytest.mark.parametrize("name", present(8))
+def test_testing_dags_come_with_tests_that_use_the_kit(name: str) -> None:
+    tests = Path(__file__).parent / "reference_dags" / f"test_{name}"
+    assert tests.exists(), f"{name} needs its tests in {tests}"
+    assert "airgate.testing" in tests.read_text()

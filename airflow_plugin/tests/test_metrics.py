@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 
-from airgate import gate_passage, rollback_status
+from airgate import gate_passage, rollback_status, sla_outcome
 
 ASKED = "2026-01-02T03:00:00+00:00"
 
@@ -36,6 +36,7 @@ def test_an_answered_gate_reports_outcome_and_wait(stats):
         "outcome": "approve",
         "timed_out": False,
         "waited_seconds": 90.0,
+        "bypassed_by": None,
     }
     stats.incr.assert_called_once_with("airgate.gate.quality_gate.approve")
     stats.timing.assert_called_once_with("airgate.gate.quality_gate.wait", 90_000.0)
@@ -50,16 +51,36 @@ def test_a_timeout_default_has_no_responder_and_options_become_metric_words(stat
     )
 
 
-@pytest.mark.parametrize(("bypassed", "outcome"), [(True, "bypassed"), (False, "not_reached")])
-def test_a_gate_that_never_asked(stats, bypassed, outcome):
-    assert gate_passage("g", None, None, bypassed=bypassed) == {
+def test_a_gate_that_never_asked(stats):
+    assert gate_passage("g", None, None) == {
         "gate": "g",
-        "outcome": outcome,
+        "outcome": "not_reached",
         "timed_out": False,
         "waited_seconds": None,
+        "bypassed_by": None,
     }
-    stats.incr.assert_called_once_with(f"airgate.gate.g.{outcome}")
+    stats.incr.assert_called_once_with("airgate.gate.g.not_reached")
     stats.timing.assert_not_called()
+
+
+def test_a_break_glass_bypass_is_counted_as_bypassed_with_who_broke_it(stats):
+    answered = decision("Approve", "airgate", "2026-01-02T03:00:20+00:00")
+    status = {
+        "state": "bypassed",
+        "deciders": [
+            {"user": "bob", "option": "Approve", "reason": "fine", "channel": "ui", "at": ASKED},
+            {"user": "carol", "option": "Approve", "reason": "outage", "channel": "break_glass", "at": ASKED},
+        ],
+    }
+    passage = gate_passage("g", answered, ASKED, status)  # type: ignore[arg-type]
+    assert (passage["outcome"], passage["bypassed_by"], passage["waited_seconds"]) == (
+        "bypassed",
+        "carol",
+        20.0,
+    )
+    stats.incr.assert_called_once_with("airgate.gate.g.bypassed")
+    # Decided by its policy, the same answer is the option chosen.
+    assert gate_passage("g", answered, ASKED, {**status, "state": "approved"})["outcome"] == "approve"  # type: ignore[typeddict-item]
 
 
 STEPS = ["schema", "data", "config"]
@@ -86,3 +107,45 @@ def test_rollback_status(stats, applied, requested, rolled_back, status, steps):
     result = rollback_status(STEPS, applied, requested, rolled_back)
     assert result == {"status": status, "steps": dict(zip(STEPS, steps, strict=True))}
     stats.incr.assert_called_once_with(f"airgate.rollback.{status}")
+
+
+def signal(state: str, decided_at: str | None, due_at: str | None = "2026-01-02T03:00:20Z") -> dict:
+    return {"state": state, "decided_at": decided_at, "due_at": due_at}
+
+
+@pytest.mark.parametrize(
+    ("state", "decided_at", "sla", "margin"),
+    [
+        ("approved", "2026-01-02T03:00:05Z", "met", 15.0),
+        ("approved", "2026-01-02T03:00:31Z", "breached", -11.0),
+        # The deadline answered because nobody did: a breach, though it ended on time to the second.
+        ("expired", "2026-01-02T03:00:20Z", "breached", 0.0),
+        ("pending", None, "pending", None),
+    ],
+)
+def test_an_approval_is_measured_against_its_deadline_and_counted(stats, state, decided_at, sla, margin):
+    outcome = sla_outcome("approve_payment", signal(state, decided_at))  # type: ignore[arg-type]
+    assert outcome == {
+        "task_id": "approve_payment",
+        "sla": sla,
+        "due_at": "2026-01-02T03:00:20Z",
+        "decided_at": decided_at,
+        "margin_seconds": margin,
+    }
+    stats.incr.assert_called_once_with(f"airgate.sla.approve_payment.{sla}")
+    if margin is None:
+        stats.gauge.assert_not_called()
+    else:
+        stats.gauge.assert_called_once_with("airgate.sla.approve_payment.margin", margin)
+
+
+def test_without_a_deadline_or_a_record_there_is_no_sla(stats):
+    assert sla_outcome("gate", None)["sla"] == "none"
+    no_deadline = sla_outcome("gate", signal("approved", "2026-01-02T03:00:05Z", None))  # type: ignore[arg-type]
+    assert no_deadline == {
+        "task_id": "gate",
+        "sla": "none",
+        "due_at": None,
+        "decided_at": "2026-01-02T03:00:05Z",
+        "margin_seconds": None,
+    }

@@ -1,21 +1,33 @@
-"""airgate's operators: the bridge decides every one of them, and branch mappings are complete."""
+"""airgate's operators: the bridge decides every one of them, branch mappings are complete, and an
+external request registers its approval and the signals to publish."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
+import requests
+from airflow.sdk import Asset
 from airflow.sdk.exceptions import DownstreamTasksSkipped
 
 from airgate import (
+    FILE_SIGNAL,
     REQUESTED_AT_KEY,
     SERVICE_ACCOUNT,
+    SIGNAL_DAG_ID,
     AirgateApprovalOperator,
     AirgateBranchOperator,
     AirgateHITLOperator,
+    RequestApprovalOperator,
+    asset_event,
+    trigger_dag,
 )
-from airgate.notifiers import BridgeRegistrationNotifier, RequestTimeNotifier
+from airgate.notifiers.bridge import BridgeRegistrationNotifier, RequestTimeNotifier
+
+from conftest import FakeBridge
 
 BRANCH = {
     "options": ["Approve", "Reject"],
@@ -118,3 +130,117 @@ def test_request_time_notifier_records_when_the_question_was_asked():
     key, value = ti.xcom_push.call_args.kwargs["key"], ti.xcom_push.call_args.kwargs["value"]
     assert key == REQUESTED_AT_KEY
     assert datetime.fromisoformat(value).tzinfo is not None
+
+
+RUN_AFTER = datetime(2026, 11, 25, 10, 0, 0, 123456, tzinfo=UTC)
+
+
+def context(logical_date: datetime | None = None, **extra: object) -> dict[str, object]:
+    return {
+        "ti": mock.Mock(
+            dag_id="d", run_id="manual__1", task_id="request_approval", map_index=-1, try_number=2
+        ),
+        "dag_run": SimpleNamespace(run_after=RUN_AFTER, triggering_user_name="alice", conf={"amount": 5}),
+        "dag": SimpleNamespace(
+            tags={"reference", "core"}, tasks=[SimpleNamespace(owner="ops"), SimpleNamespace(owner="data")]
+        ),
+        "logical_date": logical_date,
+        **extra,
+    }
+
+
+REGISTRATION = {
+    "dag_id": "d",
+    "run_id": "manual__1",
+    "task_id": "request_approval",
+    "map_index": -1,
+    "try_number": 2,
+    "subject": "Deploy?",
+    "body": None,
+    "options": ["Approve", "Reject"],
+    "requester": "alice",
+    "tags": ["core", "reference"],
+    "owners": ["data", "ops"],
+    "values": {"amount": 5},
+}
+
+
+def test_the_notifier_registers_the_request_with_its_form(bridge: FakeBridge):
+    bridge.answer(201, {"id": "ap-1"})
+    params = {"amount": {"value": 7, "schema": {"type": "integer"}}}
+    task = SimpleNamespace(
+        subject="Deploy?",
+        body=None,
+        options=["Approve", "Reject"],
+        serialized_params=params,
+        response_timeout=None,
+    )
+    BridgeRegistrationNotifier().notify(context(task=task))
+    [call] = bridge.calls
+    assert (call.method, call.path, call.headers["authorization"]) == (
+        "POST",
+        "/api/v1/approvals",
+        "Bearer svc-token",
+    )
+    assert json.loads(call.body) == {
+        **REGISTRATION,
+        "values": {"amount": 7},
+        "params": params,
+        "timeout_at": None,
+    }
+
+
+def test_the_notifier_sends_airflows_response_timeout_as_an_instant(bridge: FakeBridge):
+    bridge.answer(201, {"id": "ap-1"})
+    task = SimpleNamespace(
+        subject="Deploy?",
+        body=None,
+        options=["Approve"],
+        serialized_params={},
+        response_timeout=timedelta(hours=24),
+    )
+    with mock.patch("airgate.notifiers.bridge.utcnow", return_value=RUN_AFTER):
+        BridgeRegistrationNotifier().notify(context(task=task))
+    assert json.loads(bridge.calls[0].body)["timeout_at"] == "2026-11-26T10:00:00.123456+00:00"
+
+
+def test_a_bridge_that_refuses_the_notifier_does_not_fail_the_task(bridge: FakeBridge):
+    bridge.answer(503, {"error": {"code": "unavailable", "message": "starting"}})
+    task = SimpleNamespace(
+        subject="Deploy?", body=None, options=["Approve"], serialized_params={}, response_timeout=None
+    )
+    BridgeRegistrationNotifier().notify(context(task=task))
+    assert len(bridge.calls) == 1
+
+
+def test_request_registers_an_external_approval_with_its_signals(bridge: FakeBridge):
+    bridge.answer(201, {"id": "ap-1"})
+    operator = RequestApprovalOperator(
+        task_id="request_approval",
+        subject="Deploy?",
+        signals=[trigger_dag(), FILE_SIGNAL, asset_event(Asset(name="a", uri="airgate://approvals/x"))],
+    )
+    ctx = context()
+    assert operator.execute(ctx) == "ap-1"
+    [call] = bridge.calls
+    assert (call.path, call.headers["authorization"]) == ("/api/v1/approvals", "Bearer svc-token")
+    assert json.loads(call.body) == {
+        **REGISTRATION,
+        "external": True,
+        "signals": [
+            # No logical date: the signal run is found by its run id (ApprovalSignalRunSensor).
+            {"kind": "trigger_dag", "dag_id": SIGNAL_DAG_ID},
+            {"kind": "file"},
+            {"kind": "asset_event", "uri": "airgate://approvals/x"},
+        ],
+    }
+    assert ctx["ti"].xcom_push.call_args.kwargs["key"] == REQUESTED_AT_KEY
+
+
+def test_a_failed_registration_fails_the_request(bridge: FakeBridge):
+    bridge.answer(503, {"error": {"code": "unavailable", "message": "starting"}})
+    operator = RequestApprovalOperator(task_id="request_approval", subject="Deploy?")
+    ctx = context(RUN_AFTER)
+    with pytest.raises(requests.HTTPError, match="503"):
+        operator.execute(ctx)
+    ctx["ti"].xcom_push.assert_not_called()

@@ -7,6 +7,8 @@ from unittest import mock
 
 from airgate import REQUESTED_AT_KEY, decision_record, decision_record_of
 
+from conftest import FakeBridge
+
 BRIDGE = "http://bridge.example:8181/"
 ASKED = "2026-01-02T03:00:00+00:00"
 BOB = {
@@ -83,15 +85,15 @@ def test_without_an_answer_or_a_bridge_record_there_is_nothing_to_link_to():
     assert record["record_url"] is None and record["audit_url"] is None
 
 
-def test_decision_record_of_reads_the_gates_xcoms_and_the_bridges_status_through_the_connection():
+def test_decision_record_of_reads_the_gates_xcoms_and_the_bridges_status_through_the_connection(
+    bridge: FakeBridge,
+):
+    bridge.answer(200, status("approved", [BOB]))
     xcoms = {"return_value": answer("Approve"), REQUESTED_AT_KEY: ASKED}
     ti = mock.Mock(dag_id="d", run_id="r")
     ti.xcom_pull.side_effect = lambda task_ids, key="return_value": xcoms[key] if task_ids == "gate" else None
-    with (
-        mock.patch("airgate.records.Connection.get", return_value=mock.Mock(host=BRIDGE)) as get,
-        mock.patch("airgate.records.approval_status", return_value=status("approved", [BOB])) as read,
-    ):
-        record = decision_record_of(ti, "gate")
-    read.assert_called_once_with("d", "r", "gate", "airgate_bridge")
-    get.assert_called_once_with("airgate_bridge")
+    record = decision_record_of(ti, "gate")
+    [call] = bridge.calls
+    assert call.path == "/api/v1/signals/approvals?dag_id=d&run_id=r&task_id=gate"
     assert (record["requested_at"], record["deciders"]) == (ASKED, [BOB])
+    assert record["record_url"] == f"{bridge.url}/api/v1/approvals/ap%201"

@@ -1,4 +1,4 @@
-"""Small functions downstream tasks use to report what people decided: gate passages and rollbacks."""
+"""What airgate counts in Airflow's metrics: gate passages, SLA outcomes and rollbacks (reported by downstream tasks), sensor pokes."""
 
 from __future__ import annotations
 
@@ -9,18 +9,23 @@ from typing import Any, TypedDict
 
 from airflow.sdk.observability.stats import Stats
 
+from airgate.signals import ApprovalSignal
+
 
 class GatePassage(TypedDict):
     """How one run passed one gate."""
 
     gate: str
-    #: The chosen option as a metric-safe word (``approve``, ``reject``, ...), or ``bypassed`` / ``not_reached``.
+    #: The chosen option as a metric-safe word (``approve``, ``reject``, ...), ``bypassed`` (break-glass through the
+    #: bridge) or ``not_reached``.
     outcome: str
     #: Whether nobody answered and Airflow's ``response_timeout`` took the default. Who answered is in the
     #: gate's task note and the bridge's audit trail: Airflow only knows that the bridge did.
     timed_out: bool
     #: From the question to the answer; None when the gate never asked.
     waited_seconds: float | None
+    #: Who broke the glass on the gate, as the bridge recorded it; None when the gate was decided by its policy.
+    bypassed_by: str | None
 
 
 class RollbackStatus(TypedDict):
@@ -32,6 +37,19 @@ class RollbackStatus(TypedDict):
     steps: dict[str, str]
 
 
+class SlaOutcome(TypedDict):
+    """Whether one approval was decided within its SLA, as the bridge recorded it."""
+
+    task_id: str
+    #: ``met`` (people decided before the deadline), ``breached`` (after it, or the deadline answered because
+    #: nobody did), ``pending`` (not decided yet) or ``none`` (the approval has no deadline, or the bridge no record).
+    sla: str
+    due_at: str | None
+    decided_at: str | None
+    #: Seconds between the decision and the deadline: positive when met, zero or negative when breached.
+    margin_seconds: float | None
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
@@ -41,7 +59,10 @@ def _moment(value: datetime | str) -> datetime:
 
 
 def gate_passage(
-    gate: str, decision: Mapping[str, Any] | None, requested_at: str | None, *, bypassed: bool = False
+    gate: str,
+    decision: Mapping[str, Any] | None,
+    requested_at: str | None,
+    status: ApprovalSignal | None = None,
 ) -> GatePassage:
     """
     Describe one gate's passage and count it in Airflow's metrics (``airgate.gate.<gate>.<outcome>``,
@@ -51,29 +72,55 @@ def gate_passage(
     :param decision: The gate's XCom (``chosen_options``, ``responded_at``, ``responded_by_user``), or None
         when the gate did not run.
     :param requested_at: The gate's ``airgate_requested_at`` XCom: when it asked.
-    :param bypassed: Whether the run was told to bypass the gates (only used when the gate did not run).
+    :param status: The bridge's record of the gate's approval (:func:`airgate.approval_status`): a
+        break-glass bypass shows there, since Airflow's answer reads like any approval.
     """
+    deciders = status["deciders"] if status else []
+    bypasser = next((d["user"] for d in deciders if d["channel"] == "break_glass"), None)
     if decision is None:
         passage = GatePassage(
-            gate=gate,
-            outcome="bypassed" if bypassed else "not_reached",
-            timed_out=False,
-            waited_seconds=None,
+            gate=gate, outcome="not_reached", timed_out=False, waited_seconds=None, bypassed_by=None
         )
     else:
         waited = None
         if requested_at is not None:
             waited = (_moment(decision["responded_at"]) - _moment(requested_at)).total_seconds()
+        bypassed = status is not None and status["state"] == "bypassed"
         passage = GatePassage(
             gate=gate,
-            outcome=_slug(decision["chosen_options"][0]),
+            outcome="bypassed" if bypassed else _slug(decision["chosen_options"][0]),
             timed_out=decision["responded_by_user"] is None,
             waited_seconds=waited,
+            bypassed_by=bypasser if bypassed else None,
         )
     Stats.incr(f"airgate.gate.{gate}.{passage['outcome']}")
     if passage["waited_seconds"] is not None:
         Stats.timing(f"airgate.gate.{gate}.wait", passage["waited_seconds"] * 1000)
     return passage
+
+
+def sla_outcome(task_id: str, status: ApprovalSignal | None) -> SlaOutcome:
+    """
+    Measure one approval against its SLA and count it in Airflow's metrics (``airgate.sla.<task_id>.<sla>``,
+    with the margin as the gauge ``airgate.sla.<task_id>.margin``).
+
+    :param task_id: The approval task's id.
+    :param status: The bridge's status of its approval (:func:`airgate.approval_status`).
+    """
+    due, decided = (status["due_at"], status["decided_at"]) if status else (None, None)
+    margin = (_moment(due) - _moment(decided)).total_seconds() if due and decided else None
+    if status is None or due is None:
+        sla = "none"
+    elif status["state"] == "pending":
+        sla = "pending"
+    elif status["state"] == "expired" or margin is None or margin <= 0:
+        sla = "breached"
+    else:
+        sla = "met"
+    Stats.incr(f"airgate.sla.{task_id}.{sla}")
+    if margin is not None:
+        Stats.gauge(f"airgate.sla.{task_id}.margin", margin)
+    return SlaOutcome(task_id=task_id, sla=sla, due_at=due, decided_at=decided, margin_seconds=margin)
 
 
 def rollback_status(
@@ -109,3 +156,8 @@ def rollback_status(
         status = "complete"
     Stats.incr(f"airgate.rollback.{status}")
     return RollbackStatus(status=status, steps=per_step)
+
+
+def count_poke(sensor: str, outcome: str) -> None:
+    """Count one sensor poke in Airflow's metrics: ``airgate.sensor.<sensor>.<outcome>``."""
+    Stats.incr(f"airgate.sensor.{sensor}.{outcome}")

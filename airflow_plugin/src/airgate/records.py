@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any, TypedDict
 from urllib.parse import quote
 
-from airflow.sdk import Connection
-
-from airgate.notifiers import BRIDGE_CONN_ID, REQUESTED_AT_KEY
-from airgate.signals import ApprovalSignal, Decider, approval_status
+from airgate.hooks.bridge import BRIDGE_CONN_ID, BridgeHook
+from airgate.notifiers.bridge import REQUESTED_AT_KEY
+from airgate.signals import ApprovalSignal, Decider, Escalation
 
 
 class DecisionRecord(TypedDict):
@@ -55,7 +54,7 @@ def decision_record(
     :param decision: The task's XCom (``chosen_options``, ``params_input``, ``responded_at``,
         ``responded_by_user``), or None when it was never answered.
     :param requested_at: The task's ``airgate_requested_at`` XCom.
-    :param status: The bridge's status of the task's approval (:func:`airgate.signals.approval_status`).
+    :param status: The bridge's status of the task's approval (:meth:`airgate.hooks.bridge.BridgeHook.approval_status`).
     :param bridge_url: The bridge's base URL, for links to the record and audit trail.
     """
     responder = decision.get("responded_by_user") if decision else None
@@ -86,10 +85,48 @@ def decision_record_of(ti: Any, task_id: str, conn_id: str = BRIDGE_CONN_ID) -> 
     :param task_id: The approval task's id.
     :param conn_id: The connection that points at the bridge.
     """
+    bridge = BridgeHook(conn_id)
     return decision_record(
         task_id,
         ti.xcom_pull(task_ids=task_id),
         ti.xcom_pull(task_ids=task_id, key=REQUESTED_AT_KEY),
-        approval_status(ti.dag_id, ti.run_id, task_id, conn_id),
-        Connection.get(conn_id).host,
+        bridge.approval_status(ti.dag_id, ti.run_id, task_id),
+        bridge.get_connection(conn_id).host or "",
     )
+
+
+#: The bridge's states in which an approval is settled for good.
+FINAL_STATES = ("approved", "rejected", "expired", "bypassed")
+
+
+def disagreements(answer: Mapping[str, Any] | None, status: ApprovalSignal | None) -> list[str]:
+    """
+    Where Airflow's answer to an approval task and the bridge's record of the same approval disagree: the
+    bridge not settled, another option, or a people's decision that names nobody. Empty when they agree.
+
+    :param answer: The approval task's XCom (``chosen_options``, ...), None when it was never answered.
+    :param status: The bridge's status of the task's approval, None when it has none.
+    """
+    airflow_option = answer["chosen_options"][0] if answer else None
+    state = status["state"] if status else None
+    bridge_option = status["option"] if status else None
+    problems = []
+    if state not in FINAL_STATES:
+        problems.append(f"the bridge's approval is {state}, not final")
+    if bridge_option != airflow_option:
+        problems.append(f"Airflow resumed with {airflow_option}, the bridge chose {bridge_option}")
+    if status and state in ("approved", "rejected") and not status["deciders"]:
+        problems.append("a person's decision names no person")
+    return problems
+
+
+def escalations_of(ti: Any, task_id: str, conn_id: str = BRIDGE_CONN_ID) -> list[Escalation]:
+    """
+    Who the bridge's escalations added to this run's approval task ``task_id``, oldest first: the chain a
+    run keeps beside its decision record.
+
+    :param ti: The running task instance (``context["ti"]``).
+    :param task_id: The approval task's id.
+    :param conn_id: The connection that points at the bridge.
+    """
+    return BridgeHook(conn_id).escalations(ti.dag_id, ti.run_id, task_id)

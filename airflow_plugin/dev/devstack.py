@@ -1,6 +1,6 @@
 """Run Airflow (api-server, scheduler, dag-processor, triggerer) and the bridge for development and tests.
 
-``python -m airgate.devstack up`` prepares its own ``AIRFLOW_HOME`` (SQLite, seeded users and passwords,
+``python airflow_plugin/dev/devstack.py up`` (what ``npm start`` and the integration suites run) prepares its own ``AIRFLOW_HOME`` (SQLite, seeded users and passwords,
 shared JWT secret), starts every component, waits until Airflow answers and the DAGs are parsed, prints
 the URLs and dev logins, and stops everything it started when it is interrupted or terminated.
 """
@@ -18,19 +18,21 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-PEOPLE = {"admin": "admin", "alice": "user", "bob": "user", "carol": "user"}
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PEOPLE = {"admin": "admin", "alice": "user", "bob": "user", "carol": "user", "dave": "user", "vera": "viewer"}
 # The bridge's service account: the only assigned user of airgate HITL tasks.
 SERVICE_ACCOUNT = "airgate"
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 # DAGs airgate itself ships (the approval signal DAG), a bundle of their own beside the reference DAGs.
-AIRGATE_DAGS = Path(__file__).resolve().parent / "dags"
+AIRGATE_DAGS = REPO_ROOT / "airflow_plugin" / "src" / "airgate" / "dags"
 MAX_RESTARTS = 5
 
 
@@ -47,6 +49,8 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     launches: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
     restarts: dict[str, int] = field(default_factory=dict)
+    #: Every exit of a component the stack brought back, oldest first (also in ``restarts.json``).
+    exits: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def airflow_url(self) -> str:
@@ -76,6 +80,11 @@ class Stack:
                 "jwt_secret": secrets.token_urlsafe(48),
                 "secret_key": secrets.token_urlsafe(32),
                 "bridge_service_token": secrets.token_urlsafe(32),
+                # Secrets only the bridge holds (tasks can read the service token from their connection).
+                "link_secret": secrets.token_urlsafe(32),
+                "audit_key": secrets.token_urlsafe(32),
+                # The dev channels file's webhook source `ops` (120_03_01's callback).
+                "hook_ops_secret": secrets.token_urlsafe(32),
             },
         )
 
@@ -109,7 +118,6 @@ class Stack:
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "AIRGATE_BRIDGE_URL": self.bridge_url,
             "AIRFLOW_CONN_AIRGATE_BRIDGE": json.dumps(
                 {"conn_type": "http", "host": self.bridge_url, "password": keys["bridge_service_token"]}
             ),
@@ -139,13 +147,22 @@ class Stack:
             "AIRFLOW_PASSWORD": self.passwords()[SERVICE_ACCOUNT],
             "AIRFLOW_JWT_SECRET": keys["jwt_secret"],
             "AIRGATE_SERVICE_TOKEN": keys["bridge_service_token"],
-            "AIRGATE_POLICIES_FILE": str(REPO_ROOT / "dags" / "policies.yaml"),
+            "AIRGATE_LINK_SECRET": keys["link_secret"],
+            "AIRGATE_AUDIT_KEY": keys["audit_key"],
+            # Outside the bridge's store, beside it in the stack's home: the audit chain's head.
+            "AIRGATE_AUDIT_CHECKPOINT_FILE": str(self.home / "audit-checkpoint.json"),
+            "AIRGATE_POLICIES_FILE": str(REPO_ROOT / "bridge" / "examples" / "reference-dags.policies.yaml"),
             "AIRGATE_PUBLIC_URL": self.bridge_url,
             "AIRGATE_DB_FILE": str(self.bridge_db),
             "AIRGATE_SIGNALS_DIR": str(self.signals_dir),
             "RECONCILE_INTERVAL_MS": os.environ.get("RECONCILE_INTERVAL_MS", "1000"),
         }
-        return {**os.environ, **settings}
+        # The dev channels unless the caller brings its own (the test suites do).
+        channels = {
+            "AIRGATE_CHANNELS_FILE": str(REPO_ROOT / "bridge" / "examples" / "dev.channels.yaml"),
+            "AIRGATE_HOOK_OPS_SECRET": keys["hook_ops_secret"],
+        }
+        return {**channels, **os.environ, **settings}
 
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -161,11 +178,28 @@ class Stack:
         pids = {name: proc.pid for name, proc in self.processes.items()}
         (self.home / "pids.json").write_text(json.dumps(pids, indent=2) + "\n")
 
+    @property
+    def restarts_file(self) -> Path:
+        """The components that exited while the stack ran: what a test suite reports as crashes."""
+        return self.home / "restarts.json"
+
     def restart_exited(self) -> None:
-        """Brings back a component that died, as a service manager would, so the stack survives a crash."""
+        """
+        Brings back a component that died, as a service manager would, so the stack survives a crash; each
+        exit is recorded in ``restarts.json``, so whoever ran the stack can tell that something crashed.
+        """
         for name, proc in list(self.processes.items()):
             if proc.poll() is None:
                 continue
+            self.exits.append(
+                {
+                    "component": name,
+                    "exit_code": proc.returncode,
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "log": str(self.logs / f"{name}.log"),
+                }
+            )
+            self.restarts_file.write_text(json.dumps(self.exits, indent=2) + "\n")
             self.restarts[name] = self.restarts.get(name, 0) + 1
             if self.restarts[name] > MAX_RESTARTS:
                 raise StackError(
@@ -265,11 +299,12 @@ def ensure_free(port: int) -> None:
             raise StackError(f"port {port} is already in use; stop what listens there or pick another port")
 
 
-def up(stack: Stack, with_bridge: bool, timeout: float) -> None:
-    ensure_free(stack.airflow_port)
-    if with_bridge:
-        ensure_free(stack.bridge_port)
+def start_airflow(stack: Stack) -> str:
+    """Migrates Airflow's metadata database and starts its components; returns the ``airflow`` command."""
     env = stack.airflow_env()
+    # Seeded before Airflow starts: SimpleAuthManager prints every password it has to generate into its log
+    # (simple_auth_manager.py:199-203).
+    stack.passwords()
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run(
         [airflow, "db", "migrate"],
@@ -280,6 +315,23 @@ def up(stack: Stack, with_bridge: bool, timeout: float) -> None:
     )
     for component in AIRFLOW_COMPONENTS:
         stack.start(component, [airflow, component], env)
+    return airflow
+
+
+def print_logins(stack: Stack) -> None:
+    print("airgate: dev logins (user / password):", flush=True)
+    for user, password in stack.passwords().items():
+        print(f"airgate:   {user} / {password}", flush=True)
+    print(f"airgate: logs in {stack.logs}; press Ctrl-C to stop", flush=True)
+    print("airgate: READY", flush=True)
+
+
+def up(stack: Stack, with_bridge: bool, timeout: float) -> None:
+    stack.restarts_file.write_text("[]\n")
+    ensure_free(stack.airflow_port)
+    if with_bridge:
+        ensure_free(stack.bridge_port)
+    start_airflow(stack)
     started = time.monotonic()
     wait_for_airflow(stack, timeout)
     airflow_ready = time.monotonic() - started
@@ -292,21 +344,18 @@ def up(stack: Stack, with_bridge: bool, timeout: float) -> None:
         "bridge_url": stack.bridge_url if with_bridge else None,
         "home": str(stack.home),
         "passwords_file": str(stack.home / "passwords.json"),
+        "restarts_file": str(stack.restarts_file),
         "airflow_ready_seconds": round(airflow_ready, 1),
     }
     (stack.home / "stack.json").write_text(json.dumps(info, indent=2) + "\n")
     print(f"airgate: Airflow ready in {airflow_ready:.0f}s at {stack.airflow_url}", flush=True)
     if with_bridge:
         print(f"airgate: bridge at {stack.bridge_url}", flush=True)
-    print("airgate: dev logins (user / password):", flush=True)
-    for user, password in stack.passwords().items():
-        print(f"airgate:   {user} / {password}", flush=True)
-    print(f"airgate: logs in {stack.logs}; press Ctrl-C to stop", flush=True)
-    print("airgate: READY", flush=True)
+    print_logins(stack)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m airgate.devstack", description=__doc__)
+    parser = argparse.ArgumentParser(prog="devstack.py", description=__doc__)
     parser.add_argument("command", choices=["up"])
     parser.add_argument("--home", default=os.environ.get("AIRGATE_HOME", str(REPO_ROOT / ".airgate" / "dev")))
     parser.add_argument("--airflow-port", type=int, default=int(os.environ.get("AIRGATE_AIRFLOW_PORT", 8080)))
@@ -314,9 +363,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dags-folder", default=str(REPO_ROOT / "dags"))
     parser.add_argument("--no-bridge", action="store_true", help="start Airflow only")
     parser.add_argument("--timeout", type=float, default=240, help="seconds to wait for each component")
+    scale = parser.add_argument_group("scale-out profile (--profile scale, see devstack_scale.py)")
+    scale.add_argument("--profile", choices=["dev", "scale"], default="dev")
+    scale.add_argument("--lb-port", type=int, default=int(os.environ.get("AIRGATE_LB_PORT", 8100)))
+    scale.add_argument(
+        "--postgres-url",
+        default=os.environ.get("AIRGATE_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"),
+    )
+    scale.add_argument("--redis-url", default=os.environ.get("AIRGATE_REDIS_URL", "redis://127.0.0.1:6379/7"))
+    scale.add_argument(
+        "--db-prefix", default="airgate_scale", help="databases <prefix>_airflow and <prefix>_bridge"
+    )
+    scale.add_argument("--bridge-database-url", help="how the replicas reach their store (default: directly)")
+    scale.add_argument("--fresh", action="store_true", help="drop the profile's two databases first")
     args = parser.parse_args(argv)
 
-    stack = Stack(Path(args.home).resolve(), args.airflow_port, args.bridge_port, Path(args.dags_folder))
+    home = Path(args.home).resolve()
+    stack: Stack
+    start: Callable[[], None]
+    if args.profile == "scale":
+        from devstack_scale import ScaleStack, up_scale
+
+        scale_stack = ScaleStack(
+            home,
+            args.airflow_port,
+            args.bridge_port,
+            Path(args.dags_folder),
+            lb_port=args.lb_port,
+            postgres_url=args.postgres_url,
+            redis_url=args.redis_url,
+            db_prefix=args.db_prefix,
+            bridge_database_url=args.bridge_database_url,
+        )
+        stack = scale_stack
+        start = partial(up_scale, scale_stack, timeout=args.timeout, fresh=args.fresh)
+    else:
+        stack = Stack(home, args.airflow_port, args.bridge_port, Path(args.dags_folder))
+        start = partial(up, stack, with_bridge=not args.no_bridge, timeout=args.timeout)
     stack.logs.mkdir(parents=True, exist_ok=True)
 
     def terminate(signum: int, _frame: FrameType | None) -> None:
@@ -325,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, terminate)
     signal.signal(signal.SIGINT, terminate)
     try:
-        up(stack, with_bridge=not args.no_bridge, timeout=args.timeout)
+        start()
         while True:
             stack.restart_exited()
             time.sleep(1)

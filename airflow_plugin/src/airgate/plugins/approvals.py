@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from airgate.web import PREFIX, app
+from airgate.plugins.web import PREFIX, app
 
 BUNDLE = f"{PREFIX}/static/airgate.umd.js"
 
@@ -47,10 +47,10 @@ class AirgatePlugin(AirflowPlugin):
             "category": "browse",
         },
         {
-            "name": "Outbox",
+            "name": "Messages",
             "bundle_url": BUNDLE,
             "destination": "nav",
-            "url_route": "outbox",
+            "url_route": "messages",
             "category": "browse",
         },
         {

@@ -11,17 +11,17 @@ from airflow.providers.standard.triggers.hitl import HITLTriggerEventSuccessPayl
 from airflow.sdk import BaseNotifier
 from airflow.sdk.exceptions import DownstreamTasksSkipped
 
+from airgate.notifiers.bridge import BridgeRegistrationNotifier, RequestTimeNotifier
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-from airgate.notifiers import BridgeRegistrationNotifier, RequestTimeNotifier
 
 # The bridge answers every airgate HITL task with this Airflow user. Being the only assigned user is what
 # stops Airflow's own Required Actions form from bypassing the bridge's rules (quorum, levels, self-approval).
 SERVICE_ACCOUNT = os.environ.get("AIRGATE_SERVICE_ACCOUNT", "airgate")
 
 
-def bridge_decides(kwargs: dict[str, Any]) -> dict[str, Any]:
+def bridge_decides(arguments: dict[str, Any]) -> dict[str, Any]:
     """
     The keyword arguments of an airgate HITL operator, made ready for Airflow's HITL base classes.
 
@@ -29,16 +29,16 @@ def bridge_decides(kwargs: dict[str, Any]) -> dict[str, Any]:
     assigned user, and the request is registered with the bridge (and its time recorded) before any
     notifier of the DAG's own.
 
-    :param kwargs: The operator's keyword arguments; ``notifiers`` are kept after airgate's own.
+    :param arguments: The operator's keyword arguments; its ``notifiers`` are kept after airgate's own.
     :raises ValueError: when ``assigned_users`` is given: approvers come from the bridge's policies.
     """
-    if "assigned_users" in kwargs:
+    if "assigned_users" in arguments:
         raise ValueError("airgate assigns its service account; approvers come from the bridge's policies")
-    extra: list[BaseNotifier] = list(kwargs.pop("notifiers", None) or [])
+    own: list[BaseNotifier] = list(arguments.pop("notifiers", None) or [])
     return {
-        **kwargs,
+        **arguments,
         "assigned_users": [{"id": SERVICE_ACCOUNT, "name": SERVICE_ACCOUNT}],
-        "notifiers": [BridgeRegistrationNotifier(), RequestTimeNotifier(), *extra],
+        "notifiers": [BridgeRegistrationNotifier(), RequestTimeNotifier(), *own],
     }
 
 
@@ -79,10 +79,15 @@ class AirgateApprovalOperator(ApprovalOperator):
 
     The task waits in Airflow's ``awaiting_input`` state, holding no worker slot, until the bridge
     answers it or ``response_timeout`` passes. On "Reject" the direct downstream tasks are skipped. The
-    task's XCom is the decision on both paths.
+    task's XCom is the decision on both paths. Who may decide is the bridge's policies' business:
+    ``assigned_users`` is refused. Other keyword arguments go to ``ApprovalOperator`` and ``BaseOperator``.
 
-    :param kwargs: Everything ``ApprovalOperator`` takes (``subject``, ``body``, ``response_timeout``,
-        ``defaults``, ``params``, ``notifiers``, ...), except ``assigned_users``, which airgate owns.
+    :param subject: What people are asked (templated).
+    :param body: Markdown details that help them decide (templated).
+    :param defaults: The option Airflow takes when ``response_timeout`` passes unanswered.
+    :param params: A form people fill in with their decision (Airflow params); the input lands in the XCom.
+    :param response_timeout: How long Airflow waits for the answer; None waits until someone decides.
+    :param notifiers: The DAG's own notifiers, called after airgate's registration with the bridge.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -99,11 +104,17 @@ class AirgateBranchOperator(HITLBranchOperator):
     Unlike Airflow's ``HITLBranchOperator``, every option must be mapped, so a renamed option or task
     fails when the DAG is parsed instead of branching into a task that does not exist; and the task's
     XCom is the decision (``chosen_options``, ``params_input``, ``responded_at``, ``responded_by_user``),
-    like every airgate operator's, not the list of task ids it branched into.
+    like every airgate operator's, not the list of task ids it branched into. ``assigned_users`` is
+    refused; other keyword arguments go to ``HITLBranchOperator`` and ``BaseOperator``.
 
+    :param subject: What people are asked (templated).
+    :param options: The choices, one button each.
     :param options_mapping: Option label -> the downstream task id it runs, one entry per option.
-    :param kwargs: Everything ``HITLBranchOperator`` takes (``subject``, ``options``, ``body``, ``params``,
-        ``response_timeout``, ``defaults``, ``notifiers``, ...), except ``assigned_users``.
+    :param body: Markdown details that help them decide (templated).
+    :param defaults: The option(s) Airflow takes when ``response_timeout`` passes unanswered.
+    :param params: A form people fill in with their decision (Airflow params); the input lands in the XCom.
+    :param response_timeout: How long Airflow waits for the answer; None waits until someone decides.
+    :param notifiers: The DAG's own notifiers, called after airgate's registration with the bridge.
     """
 
     def __init__(self, *, options_mapping: dict[str, str], **kwargs: Any) -> None:
@@ -121,9 +132,16 @@ class AirgateHITLOperator(HITLOperator):
 
     The task does not branch: the chosen options and the validated form input land in its XCom,
     ``{chosen_options, params_input, responded_at, responded_by_user}``, for downstream tasks to act on.
+    ``assigned_users`` is refused; other keyword arguments go to ``HITLOperator`` and ``BaseOperator``.
 
-    :param kwargs: Everything ``HITLOperator`` takes (``subject``, ``options``, ``body``, ``params``,
-        ``multiple``, ``response_timeout``, ``defaults``, ``notifiers``, ...), except ``assigned_users``.
+    :param subject: What people are asked (templated).
+    :param options: The choices, one button each.
+    :param body: Markdown details that help them decide (templated).
+    :param defaults: The option(s) Airflow takes when ``response_timeout`` passes unanswered.
+    :param multiple: Whether people may choose several options.
+    :param params: A form people fill in with their decision (Airflow params); the input lands in the XCom.
+    :param response_timeout: How long Airflow waits for the answer; None waits until someone decides.
+    :param notifiers: The DAG's own notifiers, called after airgate's registration with the bridge.
     """
 
     def __init__(self, **kwargs: Any) -> None:

@@ -1,0 +1,113 @@
+"""The one way airgate's Python side talks to the bridge: an ``HttpHook`` on the ``airgate_bridge`` connection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.http.hooks.http import HttpHook
+
+if TYPE_CHECKING:
+    from requests import Response
+
+    from airgate.signals import ApprovalSignal, Escalation
+
+#: The Airflow connection that points at the bridge: host = bridge URL, password = its service token.
+BRIDGE_CONN_ID = "airgate_bridge"
+#: Seconds a call to the bridge may take; the bridge answers in milliseconds when it is up.
+TIMEOUT = 10
+
+
+class BridgeHook(HttpHook):
+    """
+    The bridge's REST API, reached through an HTTP connection (host = the bridge's URL, password = its
+    service token). Built on the http provider's ``HttpHook`` (requests), as Airflow's ``HttpSensor`` is, so
+    the notifier, the operators, the sensors and the plugin's same-origin route share one HTTP stack.
+
+    Calls carry the connection's service token unless the caller passes a person's token (the plugin's
+    same-origin route forwards the signed-in person's Airflow token).
+
+    :param bridge_conn_id: The connection to the bridge.
+    """
+
+    conn_name_attr = "bridge_conn_id"
+    default_conn_name = BRIDGE_CONN_ID
+    conn_type = "http"
+    hook_name = "airgate bridge"
+
+    def __init__(self, bridge_conn_id: str = BRIDGE_CONN_ID) -> None:
+        super().__init__(method="GET", http_conn_id=bridge_conn_id)
+
+    def call(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = TIMEOUT,
+        **request: Any,
+    ) -> Response:
+        """
+        One request to the bridge, answered as it came (no status check, no redirect followed).
+
+        :param method: The HTTP method.
+        :param endpoint: The path on the bridge, e.g. ``/api/v1/approvals``.
+        :param token: The bearer token to present; None presents the connection's service token.
+        :param headers: Other headers to send.
+        :param timeout: Seconds to wait for the answer.
+        :param request: What ``requests`` takes besides: ``params``, ``json``, ``data``.
+        """
+        if token is None:
+            token = self.get_connection(self.http_conn_id).password
+        with self.get_conn({**(headers or {}), "Authorization": f"Bearer {token}"}) as session:
+            response: Response = session.request(
+                method, self.url_from_endpoint(endpoint), timeout=timeout, allow_redirects=False, **request
+            )
+        return response
+
+    def register_approval(self, registration: Mapping[str, Any]) -> str:
+        """Register an approval (``POST /api/v1/approvals``, idempotent per task try) and return its id."""
+        response = self.call("POST", "/api/v1/approvals", json=dict(registration))
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+    def approval_status(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> ApprovalSignal | None:
+        """
+        The bridge's answer to ``GET /api/v1/signals/approvals`` for one task's approval (of one mapped
+        instance, by ``map_index``); None while the bridge has no approval for it (404).
+        """
+        params: dict[str, str | int] = {"dag_id": dag_id, "run_id": run_id, "task_id": task_id}
+        if map_index >= 0:
+            params["map_index"] = map_index
+        response = self.call("GET", "/api/v1/signals/approvals", params=params)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        status: ApprovalSignal = response.json()
+        return status
+
+    def escalations(self, dag_id: str, run_id: str, task_id: str) -> list[Escalation]:
+        """
+        The escalation chain of one task's approval, oldest first (``GET /api/v1/signals/escalations``);
+        empty while the bridge has no approval for it (404).
+        """
+        response = self.call(
+            "GET",
+            "/api/v1/signals/escalations",
+            params={"dag_id": dag_id, "run_id": run_id, "task_id": task_id},
+        )
+        if response.status_code == 404:
+            return []
+        response.raise_for_status()
+        chain: list[Escalation] = response.json()["items"]
+        return chain
+
+
+def approval_status(
+    dag_id: str, run_id: str, task_id: str, conn_id: str = BRIDGE_CONN_ID, *, map_index: int = -1
+) -> ApprovalSignal | None:
+    """:meth:`BridgeHook.approval_status` through the connection ``conn_id``, for a task's own code."""
+    return BridgeHook(conn_id).approval_status(dag_id, run_id, task_id, map_index)

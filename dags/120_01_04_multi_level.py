@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag, task, teardown
 
 from airgate import AirgateApprovalOperator
+from airgate.hooks.bridge import approval_status
 
 DOC = """
 # Multi-level approvals
 
 Some decisions need more than one yes. This DAG asks for three kinds at once, and none of the rules
-live in DAG code: the bridge's policies file (`dags/policies.yaml`) says who decides and how many
+live in DAG code: the bridge's policies file (`bridge/examples/reference-dags.policies.yaml`) says who decides and how many
 must agree, matched on this DAG's id and each task's id. Change the file and pending approvals follow.
 
 | task | policy | rule |
@@ -25,10 +27,17 @@ Each gate is one native HITL task waiting in `awaiting_input`; the bridge counts
 next level when a level's rule is met, refuses a person who is not eligible at the open level (403),
 and answers Airflow once, when the outcome is final. Only then does the task continue.
 
+Every wait is bounded twice: each gate policy has a deadline (2 hours, then the request is rejected) and each
+task an Airflow `response_timeout` (4 hours, the last word). Conf `{"quick_deadline": true}` selects the
+`multi-level-quick-deadline` policy, whose 20 s deadline lets you watch the timeout path.
+
 ## Tracking progress
 The Approvals page shows each gate's open level (e.g. *2 of 2*) and the votes so far (e.g. *1 of 2*);
 `GET /api/v1/approvals/{id}` returns the same as `progress`. When the gates are done, `report_progress`
-collects their outcomes from XCom, and the task notes name every person who voted and why.
+asks the bridge for each gate's record (`GET /api/v1/signals/approvals`): its final state (approved,
+rejected, expired), the option, when, and every vote counted with who, what and why. It is a teardown task,
+because a rejecting gate skips the tasks right after it (so `publish` does not run), never a teardown. The task notes name
+the same people.
 
 ## Try it
 Trigger `120_01_04_multi_level` as alice. Then, signed in as the people the table names (bob, carol,
@@ -55,6 +64,7 @@ def multi_level() -> None:
             subject=f"{title}: release {{{{ ti.xcom_pull(task_ids='prepare_release')['version'] }}}}",
             body="Change: {{ ti.xcom_pull(task_ids='prepare_release')['change'] }}",
             defaults="Reject",
+            response_timeout=timedelta(hours=4),
         )
         for task_id, title in [
             ("quorum_gate", "Data stewards' quorum"),
@@ -63,13 +73,23 @@ def multi_level() -> None:
         ]
     ]
 
-    @task(trigger_rule="all_done")
-    def report_progress(**context: Any) -> dict[str, str]:
-        outcomes = context["ti"].xcom_pull(task_ids=[g.task_id for g in gates])
-        return {
-            gate.task_id: (outcome or {}).get("chosen_options", ["(no answer)"])[0]
-            for gate, outcome in zip(gates, outcomes, strict=True)
-        }
+    # A teardown: a rejecting gate skips its direct downstream tasks, but never a teardown, so the report is
+    # written whatever the gates decided, once all of them are done.
+    @teardown
+    def report_progress(dag_run: Any) -> dict[str, dict[str, Any]]:
+        report: dict[str, dict[str, Any]] = {}
+        for gate in gates:
+            record = approval_status(dag_run.dag_id, dag_run.run_id, gate.task_id)
+            if record is None:
+                report[gate.task_id] = {"state": "not requested", "votes": []}
+                continue
+            report[gate.task_id] = {
+                "state": record["state"],
+                "option": record["option"],
+                "decided_at": record["decided_at"],
+                "votes": [f"{d['option']} by {d['user']}" for d in record["deciders"]],
+            }
+        return report
 
     @task
     def publish(version: dict[str, str]) -> str:

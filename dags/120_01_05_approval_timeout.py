@@ -14,13 +14,13 @@ DOC = """
 
 People go on holiday, mail gets buried. An approval that nobody answers must neither block the pipeline
 forever nor be approved by silence. The timers belong to the bridge (policy `approval-timeout` in
-`dags/policies.yaml`), so changing them never touches DAG code; demo-sized durations here:
+`bridge/examples/reference-dags.policies.yaml`), so changing them never touches DAG code; demo-sized durations here:
 
 | after the request | what happens | where to see it |
 |---|---|---|
-| every 20 s | **reminder** to the approvers who have not voted | `GET /api/v1/outbox?approval_id=...` (kind `reminder`), their inbox |
+| every 20 s | **reminder** to the approvers who have not voted | `GET /api/v1/messages?approval_id=...` (kind `reminder`), their inbox |
 | 30 s | **escalation**: the requester's manager joins the approvers and is told | `GET /api/v1/approvals/{id}/escalations`, the Approval tab |
-| 45 s | **SLA warning** to the approvers (`sla.warn_before: 15s`) | the outbox (kind `sla_warning`) |
+| 45 s | **SLA warning** to the approvers (`sla.warn_before: 15s`) | the messages (kind `sla_warning`) |
 | 60 s | **deadline**: the bridge answers *Reject* (`deadline.action: reject`) — auto-rejection | approval state `expired`, task note `deadline: answered Reject` |
 | 10 min | Airflow's own `response_timeout` takes `defaults` (*Reject*) | the last word, should the bridge be down |
 
@@ -35,7 +35,7 @@ person's decision has `state` approved/rejected and names them in `deciders`; th
 `state: expired` and no deciders; Airflow's own timeout shows as `answered_by: null`.
 
 ## Try it
-Trigger `120_01_05_approval_timeout` as alice and wait: bob is reminded every 20 s (see the **Outbox**),
+Trigger `120_01_05_approval_timeout` as alice and wait: bob is reminded every 20 s (see **Messages**),
 carol (alice's manager) is added after 30 s and may approve; after 60 s the request is rejected on its own.
 """
 

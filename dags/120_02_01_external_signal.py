@@ -5,24 +5,32 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
 from airflow.sdk import dag, task
 
-from airgate.signals import SIGNAL_DAG_ID, SIGNAL_TASK_ID, RequestApprovalOperator, trigger_dag
+from airgate import (
+    SIGNAL_DAG_ID,
+    SIGNAL_TASK_ID,
+    ApprovalSignalRunSensor,
+    RequestApprovalOperator,
+    signal_run_id,
+    trigger_dag,
+)
 
 DOC = """
 # External signal sensor
 
 Some pipelines cannot hold a HITL task: the decision is made elsewhere and arrives as a **signal**. Here the
 signal is a DAG run. `request_approval` registers an *external* approval with the airgate bridge and names the
-signal it wants: "trigger `airgate_approval_signal` at my logical date". People decide in the Approvals UI
-(or any channel) under the bridge's policies; the bridge then triggers that DAG through its durable outbox
+signal it wants: "trigger `airgate_approval_signal` for my approval". People decide in the Approvals UI
+(or any channel) under the bridge's policies; the bridge then triggers that DAG through its durable effects
 (retried while Airflow is down, audited) with the decision as conf.
 
 ## The sensor
-`wait_for_approval` is an `ExternalTaskSensor` on the `decision` task of `airgate_approval_signal`:
-- it matches the external run by **logical date** (this run's, or its `run_after` when triggered without one),
-  which is why the bridge pins the signal run to it;
+`wait_for_approval` is an `ApprovalSignalRunSensor`, airgate's `ExternalTaskSensor` on the `decision` task of
+`airgate_approval_signal`:
+- it matches the external run by **run id**, `airgate__<approval id>`, which only this approval's decision
+  creates. A plain ExternalTaskSensor matches by logical date: two runs waiting at the same logical date (or
+  two DAGs' approvals at one instant) would release each other, so the signal run has no logical date at all;
 - `decision` succeeds on approval (the sensor succeeds, `deploy` runs) and is skipped on rejection
   (`skipped_states` makes the sensor skip, and `deploy` with it);
 - `mode="reschedule"` and `poke_interval=10s`: between pokes the task frees its worker slot;
@@ -30,7 +38,7 @@ signal it wants: "trigger `airgate_approval_signal` at my logical date". People 
 
 ## Approval via manual trigger
 The signal DAG is an ordinary DAG: an operator with Airflow rights can trigger `airgate_approval_signal` by
-hand (logical date = this run's, run id `airgate__<approval id>`, conf `{"airgate_approval": {"state":
+hand (run id `airgate__<approval id>`, conf `{"airgate_approval": {"state":
 "approved", ...}}`). That bypasses the bridge's policies, so Airflow's audit log, not the bridge, records it.
 
 ## Try it
@@ -55,10 +63,9 @@ def external_signal() -> None:
         signals=[trigger_dag()],
     )
 
-    wait_for_approval = ExternalTaskSensor(
+    wait_for_approval = ApprovalSignalRunSensor(
         task_id="wait_for_approval",
-        external_dag_id=SIGNAL_DAG_ID,
-        external_task_id=SIGNAL_TASK_ID,
+        approval_id=request.output,
         allowed_states=["success"],
         skipped_states=["skipped"],
         failed_states=["failed"],
@@ -72,13 +79,12 @@ def external_signal() -> None:
     def deploy(approval_id: str, **context: Any) -> str:
         # The signal run's id is derived from the approval, so its decision is one XCom pull away.
         decision = context["ti"].xcom_pull(
-            dag_id=SIGNAL_DAG_ID, run_id=f"airgate__{approval_id}", task_ids=SIGNAL_TASK_ID
+            dag_id=SIGNAL_DAG_ID, run_id=signal_run_id(approval_id), task_ids=SIGNAL_TASK_ID
         )
         approvers = ", ".join(d["user"] for d in decision["deciders"])
         return f"deployed {context['run_id']} (approved by {approvers})"
 
     wait_for_approval >> deploy(request.output)
-    request >> wait_for_approval
 
 
 external_signal()

@@ -8,7 +8,7 @@ from typing import Any
 from airflow.providers.standard.sensors.filesystem import FileSensor
 from airflow.sdk import dag, task
 
-from airgate.signals import (
+from airgate import (
     FILE_SIGNAL,
     SIGNALS_CONN_ID,
     ApprovalSignal,
@@ -23,13 +23,13 @@ DOC = """
 # File-based approval gate
 
 The oldest approval signal there is: *a file appears*. `request_approval` registers an external approval with
-the airgate bridge asking for a **file signal**; once people decide, the bridge's outbox writes
+the airgate bridge asking for a **file signal**; once people decide, the bridge's effect worker writes
 `<signals dir>/<dag_id>/<run_id>/request_approval.json` atomically (written beside, then renamed, so the sensor
 never reads half a file). The signals directory is the `airgate_signals` filesystem connection's `path` on the
 Airflow side and `AIRGATE_SIGNALS_DIR` on the bridge's (the dev stack sets both).
 
 ## Steps
-1. `wait_for_approval_file`: a `FileSensor` on that path, `mode="reschedule"`, poking every 5 s for at most
+1. `wait_for_approval_file`: a `FileSensor` on that path, `mode="reschedule"`, poking every 10 s for at most
    1 h; `soft_fail=True` skips the rest when nobody decides in time.
 2. `parse_approval`: reads the decision metadata from the file (state, option, who decided, why, when) and
    branches: `load` on approval, `record_rejection` otherwise.
@@ -65,7 +65,7 @@ def file_approval() -> None:
         fs_conn_id=SIGNALS_CONN_ID,
         filepath=signal_file(TASK),
         mode="reschedule",
-        poke_interval=5,
+        poke_interval=10,
         timeout=timedelta(hours=1).total_seconds(),
         soft_fail=True,
     )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import dag, task
 
-from airgate import REQUESTED_AT_KEY
-from airgate.signals import ApprovalRecordSensor, RequestApprovalOperator, query_store
+from airgate import REQUESTED_AT_KEY, ApprovalRecordSensor, RequestApprovalOperator
 
 DOC = """
 # Database approval sensor
@@ -20,10 +19,10 @@ the store's read-only view `approval_status` (one row per approval try: state, d
 of votes). On PostgreSQL, grant a read-only role `SELECT` on that view alone.
 
 ## The SQL sensor
-`airgate.signals.ApprovalRecordSensor` is Airflow's `SqlSensor` (common-sql provider, with the sqlite
+`airgate.ApprovalRecordSensor` is Airflow's `SqlSensor` (common-sql provider, with the sqlite
 provider's hook for the default store): a query, a *failure* criterion checked first, then a *success*
-criterion, `mode="reschedule"` (no worker slot between pokes), `poke_interval=5s`, `timeout=1h`; a refusal
-or the timeout skips it (`soft_fail`). `read_record` then reads the row once more for the tasks after it.
+criterion, `mode="reschedule"` (no worker slot between pokes), `poke_interval=10s` (a busy scheduler fails faster reschedules, see 120_06_02), `timeout=1h`; a refusal
+or the timeout skips it (`soft_fail`). The sensor returns the row it found (and when) as its XCom; `read_record` names its fields for the tasks after it, without querying again.
 
 ## Conditions on the record
 - final states only (`state IN (...)` in the query), latest try of this task of this run;
@@ -40,7 +39,7 @@ Trigger `120_02_03_db_approval` as alice; approve as bob in **Approvals**: withi
 another run: the sensor is skipped, and `report_polling` still reports.
 """
 
-POKE_SECONDS = 5
+POKE_SECONDS = 10
 MIN_VOTES = 1
 RECORD = """
 SELECT state, decided_at, votes, outcome FROM approval_status
@@ -85,12 +84,10 @@ def db_approval() -> None:
     )
 
     @task
-    def read_record(**context: Any) -> dict[str, Any]:
-        state, decided_at, votes, _outcome = query_store(
-            RECORD, {"dag_id": context["dag"].dag_id, "run_id": context["run_id"]}
-        )[0]
-        detected_at = datetime.now(UTC).isoformat()
-        return {"state": state, "decided_at": decided_at, "votes": votes, "detected_at": detected_at}
+    def read_record(found: dict[str, Any]) -> dict[str, Any]:
+        # The sensor's XCom is the row it found and when: the record as it was when the wait ended.
+        state, decided_at, votes, _outcome = found["record"]
+        return {"state": state, "decided_at": decided_at, "votes": votes, "detected_at": found["detected_at"]}
 
     @task
     def load(record: dict[str, Any]) -> str:
@@ -112,7 +109,7 @@ def db_approval() -> None:
             ).total_seconds(),
         }
 
-    record = read_record()
+    record = read_record(wait.output)
     request >> wait >> record
     load(record) >> report_polling()
 

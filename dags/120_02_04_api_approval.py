@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from airgate.signals import ApprovalStatusSensor, RequestApprovalOperator, approval_status
+from airgate import ApprovalSignal, ApprovalStatusSensor, RequestApprovalOperator
 
 DOC = """
 # API-based approval sensor
@@ -23,15 +23,16 @@ The call carries `Authorization: Bearer <service token>`, the password of the Ai
 secrets backend), never in DAG code. The endpoint is read-only and answers only that token, not people's.
 
 ## The HTTP sensor
-`airgate.signals.ApprovalStatusSensor` is Airflow's `HttpSensor` (http provider): the endpoint with the
+`airgate.ApprovalStatusSensor` is Airflow's `HttpSensor` (http provider): the endpoint with the
 run's ids as query parameters, the bearer header rendered from the connection, and a `response_check` on
-the parsed JSON (`404` means "not registered yet"); `mode="reschedule"`, `poke_interval=5s`, `timeout=1h`;
+the parsed JSON (`404` means "not registered yet"); `mode="reschedule"`, `poke_interval=10s`, `timeout=1h`;
 a refusal or the timeout skips it (`soft_fail`).
 
 ## Parsing the response
 The answer is the approval's signal: `state` (pending, approved, rejected, expired, cancelled), the chosen
 `option`, the form's `params_input`, `decided_at`, and `deciders` (user, option, reason, channel, time).
-`parse_approval` turns it into what `publish` needs; a rejection skips both.
+The sensor returns the answer it saw as its XCom, so `parse_approval` reads that instead of asking the bridge
+again, and turns it into what `publish` needs; a rejection skips both.
 
 ## Try it
 Trigger `120_02_04_api_approval` as alice and approve as bob in **Approvals**: `parse_approval` returns
@@ -56,16 +57,13 @@ def api_approval() -> None:
     poll = ApprovalStatusSensor(
         task_id="poll_approval_api",
         request_task_id="request_approval",
-        poke_interval=5,
+        poke_interval=10,
         timeout=timedelta(hours=1).total_seconds(),
         mode="reschedule",
     )
 
     @task
-    def parse_approval(**context: Any) -> dict[str, Any]:
-        status = approval_status(context["dag"].dag_id, context["run_id"], "request_approval")
-        if status is None:
-            raise ValueError("the bridge no longer knows this approval")
+    def parse_approval(status: ApprovalSignal) -> dict[str, Any]:
         decider = status["deciders"][-1]
         return {
             "approval_id": status["approval_id"],
@@ -79,7 +77,8 @@ def api_approval() -> None:
     def publish(approval: dict[str, Any]) -> str:
         return f"published; approved by {approval['approved_by']} via {approval['channel']}"
 
-    approval = parse_approval()
+    # The sensor's XCom is the decision it saw: no second call to the bridge.
+    approval = parse_approval(poll.output)
     request >> poll >> approval
     publish(approval)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from airflow.sdk import Asset, dag, task
 
-from airgate.signals import SIGNAL_KEY, ApprovalSignal, RequestApprovalOperator, asset_event
+from airgate import SIGNAL_KEY, ApprovalSignal, RequestApprovalOperator, asset_event
 
 RELEASE_APPROVED = Asset(name="release_approved", uri="airgate://approvals/120_02_05_asset_approval/release")
 RELEASE_DEPLOYED = Asset(name="release_deployed", uri="airgate://releases/deployed")
@@ -20,7 +20,7 @@ instead of waiting in a sensor. This DAG plays both parts (one DAG per file):
 1. **Manual run: ask.** `request_approval` registers an external approval with the airgate bridge whose
    signal is an event on `release_approved` (`airgate://approvals/120_02_05_asset_approval/release`). The run
    ends at once: nothing waits.
-2. **People decide** in the Approvals UI (or any channel). The bridge's outbox publishes the asset event
+2. **People decide** in the Approvals UI (or any channel). The bridge's effect worker publishes the asset event
    (`POST /api/v2/assets/events`, retried while Airflow is down, audited) with the decision in its
    `extra["airgate_approval"]`: approval id, state, option, who decided, why and when.
 3. **Asset-triggered run: act.** The event schedules this DAG (`schedule=release_approved`).

@@ -22,7 +22,7 @@ still applies the policy, so a webhook cannot do what its user could not.
 POST {bridge}/hooks/ops
 X-Airgate-Timestamp: 1767225600                     # unix seconds, within ±5 minutes
 X-Airgate-Delivery: 7f6c...                          # the sender's id: a retry with it changes nothing
-X-Airgate-Signature: sha256=HMAC_SHA256(secret, timestamp + "." + raw body)
+X-Airgate-Signature: sha256=HMAC_SHA256(secret, timestamp + "." + delivery id + "." + raw body)
 {"approval_id": "...", "user": "carol", "option": "Approve", "reason": "CAB approved",
  "params_input": {"change_ticket": "CHG-4711"}}
 ```
@@ -32,8 +32,8 @@ environment. The approval id comes from the request message the portal received 
 or `GET /api/v1/approvals`).
 
 ## Securing and validating it
-- **Signature** over the raw body with the source's secret, **timestamp** within ±5 minutes, **delivery id**
-  once: a bad signature or a stale timestamp is refused with `401` and audited (`hook.refused`); a replayed
+- **Signature** over the timestamp, delivery id and raw body with the source's secret, **timestamp** within
+  ±5 minutes, **delivery id** once (it is signed, so a captured request re-sent under a new id fails): a bad signature or a stale timestamp is refused with `401` and audited (`hook.refused`); a replayed
   delivery gets the first answer again (`X-Airgate-Replay: true`).
 - **Payload**: malformed JSON or unknown fields → `400`; a user the source may not vouch for → `403`;
   then the vote is checked like any other: policy (`webhook-callback`: one change manager, not the
@@ -46,8 +46,17 @@ and writes the task note (`Approve by carol via webhook:ops: ...`). `approve_cha
 `apply_change` runs with the ticket from the callback; on *Reject* it is skipped.
 
 ## Try it
-Trigger `120_03_01_webhook_callback` as alice, then sign and post the callback above with the secret the
-dev stack's channels file names (e.g. with `openssl dgst -sha256 -hmac`), as carol.
+`npm start` configures the source `ops` (`bridge/examples/dev.channels.yaml`, users bob and carol) with a
+secret generated into `.airgate/dev/secrets.json` (`hook_ops_secret`). Trigger `120_03_01_webhook_callback`
+as alice, copy the approval's id from **Approvals**, then post the callback as carol:
+```sh
+SECRET=$(python3 -c "import json;print(json.load(open('.airgate/dev/secrets.json'))['hook_ops_secret'])")
+BODY='{"approval_id":"<id>","user":"carol","option":"Approve","reason":"CAB approved","params_input":{"change_ticket":"CHG-4711"}}'
+TS=$(date +%s); ID=$(uuidgen)
+SIG=$(printf '%s.%s.%s' "$TS" "$ID" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" | cut -d' ' -f2)
+curl -s http://127.0.0.1:8181/hooks/ops -H 'Content-Type: application/json' -H "X-Airgate-Timestamp: $TS" \
+  -H "X-Airgate-Delivery: $ID" -H "X-Airgate-Signature: sha256=$SIG" -d "$BODY"
+```
 """
 
 

@@ -37,7 +37,7 @@ the HITL task through Airflow's API. `approve_deploy` branches: `deploy` on *App
 *Reject*, and the task note says `Approve by bob via slack`.
 
 ## Try it
-Configure a Slack app (see `bridge/src/channels/channels.example.yaml`), put your Slack id on your airgate
+Configure a Slack app (see `bridge/examples/channels.yaml`), put your Slack id on your airgate
 person, trigger `120_03_02_slack_approval` as alice and click *Approve* in the DM.
 """
 

@@ -30,7 +30,7 @@ answers through Airflow's REST API (`PATCH .../hitlDetails` as its service accou
 user, so Airflow's own form cannot bypass the rules) and writes the task note naming the deciders.
 
 ## Complex approval logic
-Chosen by the request's data, not by DAG code (`dags/policies.yaml`, first match wins):
+Chosen by the request's data, not by DAG code (`bridge/examples/reference-dags.policies.yaml`, first match wins):
 - `custom-payment-large` — `when: amount >= 10000`: **two sequential levels**, first one finance approver,
   then the controllers `carol` **and** `admin` (unanimous); a rejection at any level ends it, and
   needs a reason;

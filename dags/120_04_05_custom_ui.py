@@ -12,11 +12,11 @@ from airgate import AirgateHITLOperator
 DOC = """
 # Custom UI extensions
 
-Airflow 3 lets a plugin add its own pages to the UI. The airgate plugin (`airgate.plugin.AirgatePlugin`,
+Airflow 3 lets a plugin add its own pages to the UI. The airgate plugin (`airgate.plugins.approvals.AirgatePlugin`,
 installed with the `airgate` package) adds:
 - `react_apps`: **Approvals** in the navigation (the inbox of everything waiting for you), an **Approval** tab
   on every task instance (this request, its votes, its audit trail), the **Run actions** / **Task actions**
-  tabs, **Audit** and **Outbox** under *Browse* and a dashboard panel: one React bundle that wears
+  tabs, **Audit** and **Messages** under *Browse* and a dashboard panel: one React bundle that wears
   Airflow's own theme, light or dark;
 - `fastapi_apps`: `/airgate/...`, which serves the bundle and forwards the signed-in user's calls to the
   bridge with their own Airflow token, checked by Airflow first — no second login, no identity in a header.

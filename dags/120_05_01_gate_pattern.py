@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import dag, task
 
-from airgate import REQUESTED_AT_KEY, AirgateApprovalOperator, GatePassage, gate_passage
+from airgate import REQUESTED_AT_KEY, AirgateApprovalOperator, GatePassage, approval_status, gate_passage
 
 DOC = """
 # Gate-based approval pattern
@@ -22,34 +23,33 @@ two gates:
 - Each gate is one `AirgateApprovalOperator`: it asks, waits in `awaiting_input` (no worker slot) for at
   most `response_timeout`, and on *Reject* (or the timeout's default, *Reject*) skips the next phase and
   everything after it. The run still succeeds: a rejection is a decision, not an error.
-- Who opens which gate is the bridge's business, not the DAG's: `dags/policies.yaml` sends `quality_gate`
+- Who opens which gate is the bridge's business, not the DAG's: `bridge/examples/reference-dags.policies.yaml` sends `quality_gate`
   to the data stewards and `publish_gate` to the release managers (policies `gate-quality`, `gate-publish`).
 
-## Bypass
-An emergency run may skip the gates. Trigger with conf `{"bypass_gates": true, "bypass_reason": "..."}`;
-`*_bypass_check` tasks then route around each gate. A bypass without a reason fails
-`quality_gate_bypass_check`, so no later phase runs (`track_gate_metrics` still reports, as the last task). Trigger it
-through the Approvals UI (or `POST /api/v1/actions` with `kind: trigger_run`) so the bridge's audit trail
-records who bypassed and why; the run's note names them too.
+## Bypass (break-glass, through the bridge)
+An emergency may not wait for a gate. The gate still asks; someone the gate's policy names under
+`break_glass.allowed` (policies `gate-quality` and `gate-publish`: carol, the on-call engineer) bypasses it
+in **Approvals** with **Break glass** and a required reason, or with
+`POST /api/v1/approvals/{id}/bypass {"reason": "..."}`. The bridge answers the gate at once (the run goes on),
+records the approval as `bypassed` with who and why (task note and audit), and opens an after-the-fact
+**review** for the policy's reviewers, which the bypasser may not decide. Anyone else is refused (403), and
+the refusal is audited. No conf flag can skip a gate: whoever may trigger a run could set one.
 
 ## Gate metrics
 `track_gate_metrics` runs whatever happened and reports each gate's passage: the outcome (`approve`,
-`reject`, `bypassed`, `not_reached`), whether the timeout decided, and how long the pipeline waited at the
-gate (from the question, recorded by airgate as the gate's `airgate_requested_at` XCom, to the answer). Who
+`reject`, `bypassed` with who broke the glass, `not_reached`), whether the timeout decided, and how long the
+pipeline waited at the gate (from the question, recorded by airgate as the gate's `airgate_requested_at` XCom, to the answer). Who
 opened or closed a gate, and why, is in the gate's task note and the bridge's audit trail. The same numbers go
 to Airflow's metrics as `airgate.gate.<gate>.<outcome>` counters and `airgate.gate.<gate>.wait` timers.
 
 ## Try it
 Trigger `120_05_01_gate_pattern` as alice; as bob (a data steward and release manager) approve
 `quality_gate` in **Approvals**, then `publish_gate`. Trigger again and reject the first gate: `transform`
-and `publish` are skipped. Trigger once more with `bypass_gates` on and a reason: no gate asks anybody.
+and `publish` are skipped. Trigger once more and, as carol, break the glass on `quality_gate` with a reason:
+the run goes on at once, and bob finds the review of the bypass in **Approvals**.
 """
 
 GATES = {"quality_gate": "Quality gate", "publish_gate": "Publish gate"}
-
-
-def bypass_granted(params: dict[str, Any]) -> bool:
-    return bool(params["bypass_gates"] and params["bypass_reason"].strip())
 
 
 @dag(
@@ -58,29 +58,22 @@ def bypass_granted(params: dict[str, Any]) -> bool:
     catchup=False,
     doc_md=DOC,
     tags=["reference", "patterns", "intermediate", "success"],
-    params={
-        "bypass_gates": Param(False, type="boolean", description="Skip every gate (emergency runs only)."),
-        "bypass_reason": Param("", type="string", description="Why the gates are bypassed; required then."),
-    },
 )
 def gate_pattern() -> None:
     @task
-    def extract() -> dict[str, int]:
-        return {"rows": 5000, "null_keys": 0}
+    def extract(**context: Any) -> dict[str, int]:
+        rng = random.Random(context["run_id"])
+        keys = [rng.choice([None, *range(1, 200)]) for _ in range(5000)]
+        return {"rows": len(keys), "null_keys": keys.count(None), "distinct_keys": len(set(keys) - {None})}
 
     @task
     def transform(batch: dict[str, int]) -> dict[str, int]:
-        return {**batch, "aggregates": 42}
+        # One aggregate per distinct key: what the publish phase exposes.
+        return {**batch, "aggregates": batch["distinct_keys"]}
 
     @task
     def publish(result: dict[str, int]) -> str:
         return f"published {result['aggregates']} aggregates"
-
-    @task.branch
-    def bypass_check(gate: str, after: str, params: dict[str, Any]) -> str:
-        if params["bypass_gates"] and not bypass_granted(params):
-            raise ValueError("a bypass needs a bypass_reason, so the audit trail says why")
-        return after if bypass_granted(params) else gate
 
     def gate_between(before: Any, gate_id: str, after: Any) -> AirgateApprovalOperator:
         gate = AirgateApprovalOperator(
@@ -90,25 +83,23 @@ def gate_pattern() -> None:
             response_timeout=timedelta(hours=8),
             defaults="Reject",
         )
-        check = bypass_check.override(task_id=f"{gate_id}_bypass_check")(gate_id, after.operator.task_id)
-        before >> check >> [gate, after]
-        gate >> after
+        before >> gate >> after
         return gate
 
     batch = extract()
-    result = transform.override(trigger_rule="none_failed_min_one_success")(batch)
-    published = publish.override(trigger_rule="none_failed_min_one_success")(result)
+    result = transform(batch)
+    published = publish(result)
     gates = [gate_between(batch, "quality_gate", result), gate_between(result, "publish_gate", published)]
 
     @task(trigger_rule="all_done")
-    def track_gate_metrics(params: dict[str, Any], **context: Any) -> list[GatePassage]:
+    def track_gate_metrics(**context: Any) -> list[GatePassage]:
         ti = context["ti"]
         return [
             gate_passage(
                 gate.task_id,
                 ti.xcom_pull(task_ids=gate.task_id),
                 ti.xcom_pull(task_ids=gate.task_id, key=REQUESTED_AT_KEY),
-                bypassed=bypass_granted(params),
+                approval_status(ti.dag_id, ti.run_id, gate.task_id),
             )
             for gate in gates
         ]

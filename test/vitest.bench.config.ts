@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['bench/**/*.bench-run.ts'],
     globalSetup: ['support/stack-setup.ts'],
     testTimeout: 900_000,
+    // One stack, one benchmark at a time: figures taken side by side would disturb each other.
+    fileParallelism: false,
     hookTimeout: 300_000,
   },
 });

@@ -6,7 +6,8 @@ export default defineConfig({
     globalSetup: ['support/stack-setup.ts'],
     // Everything runs against one real Airflow and bridge; files run one after another.
     fileParallelism: false,
-    testTimeout: 180_000,
+    // Generous: on a loaded 2-core machine a scenario's runs take minutes; nothing here asserts how long they take.
+    testTimeout: 480_000,
     hookTimeout: 300_000,
   },
 });

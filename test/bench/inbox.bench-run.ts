@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import { launchChromium, signIn } from '../support/browser.js';
 import { stack } from '../support/clients.js';
+import { writeSection } from '../../bridge/src/bench/report.js';
 
 const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 10_000);
 
@@ -66,11 +67,15 @@ it(`inbox with ${APPROVALS} pending approvals in Chromium`, async () => {
   const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
   await browser.close();
 
-  console.log(`bench inbox: seeded ${APPROVALS} approvals through the bridge in ${seedSeconds.toFixed(1)} s`);
-  console.log(`bench inbox: first render of the Approvals page (sign-in done): ${firstRenderMs.toFixed(0)} ms`);
-  console.log(`bench inbox: scrolling until row 2000 is rendered (pages of 200 fetched on the way): ${scrollMs.toFixed(0)} ms`);
-  console.log(`bench inbox: frame time while jumping through the list: p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, p95 ${sorted[Math.floor(sorted.length * 0.95)]!.toFixed(1)} ms`);
-  console.log(`bench inbox: table rows in the DOM: ${domRows}; JS heap ${(heap / 2 ** 20).toFixed(0)} MiB`);
+  const lines = [
+    `seeded ${APPROVALS} approvals through the bridge in ${seedSeconds.toFixed(1)} s`,
+    `first render of the Approvals page (sign-in done): ${firstRenderMs.toFixed(0)} ms`,
+    `scrolling until row 2000 is rendered (pages of 200 fetched on the way): ${scrollMs.toFixed(0)} ms`,
+    `frame time while jumping through the list: p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, p95 ${sorted[Math.floor(sorted.length * 0.95)]!.toFixed(1)} ms`,
+    `table rows in the DOM: ${domRows}; JS heap ${(heap / 2 ** 20).toFixed(0)} MiB`,
+  ];
+  for (const line of lines) console.log(`bench inbox: ${line}`);
+  writeSection('inbox', `Inbox with ${APPROVALS.toLocaleString('en-US')} pending approvals in Chromium`, 'npm run bench -w test', lines.map((l) => `- ${l}`).join('\n'));
   // Not a timing assertion: the benchmark only makes sure it measured the virtualized list it meant to.
   expect(domRows).toBeLessThan(200);
 });

@@ -130,7 +130,7 @@ describe('The airgate screens inside the Airflow UI (Chromium)', () => {
     }
   });
 
-  it('shows the dashboard, outbox and run actions screens in light and dark', async () => {
+  it('shows the dashboard, messages and run actions screens in light and dark', async () => {
     const alice = await tokenFor('alice');
     const runId = await triggerRun(BASICS, alice);
     for (const mode of ['light', 'dark'] as const) {
@@ -141,11 +141,11 @@ describe('The airgate screens inside the Airflow UI (Chromium)', () => {
       await settle(page);
       await page.screenshot({ path: screenshotPath(`dashboard-${mode}`), fullPage: true });
 
-      await page.goto(`${stack().airflowUrl}/plugin/outbox`);
-      await page.getByRole('heading', { name: 'Outbox' }).waitFor({ timeout: 30_000 });
+      await page.goto(`${stack().airflowUrl}/plugin/messages`);
+      await page.getByRole('heading', { name: 'Messages' }).waitFor({ timeout: 30_000 });
       await page.getByText(/Loading messages/).waitFor({ state: 'hidden' });
       await settle(page);
-      await page.screenshot({ path: screenshotPath(`outbox-${mode}`), fullPage: true });
+      await page.screenshot({ path: screenshotPath(`messages-${mode}`), fullPage: true });
 
       await page.goto(`${stack().airflowUrl}/dags/${BASICS}/runs/${encodeURIComponent(runId)}/plugin/run-actions`);
       await page.getByRole('heading', { name: 'Run actions' }).waitFor({ timeout: 30_000 });

@@ -42,7 +42,7 @@ describe('UI actions through the bridge on real Airflow', () => {
     await confirm(resume.body.confirmation.token);
     expect((await airflow(`/api/v2/dags/${DAG}`, { token: alice })).body.is_paused).toBe(false);
 
-    const trail = await bridge('/api/v1/audit?limit=500', { token: alice });
+    const trail = await bridge('/api/v1/audit?action=action.applied&dag_id=' + DAG + '&limit=500', { token: alice });
     const applied = (trail.body.items as Array<{ action: string; actor: string; reason: string }>).filter((e) => e.action === 'action.applied');
     expect(applied.map((e) => e.reason)).toEqual(expect.arrayContaining(['maintenance window', 'window over']));
   });

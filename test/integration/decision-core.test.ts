@@ -12,11 +12,13 @@ import {
   waitForApproval,
   waitForRunEnd,
 } from '../support/clients.js';
+import { recordKill } from '../support/kills.mjs';
+import { signIn, xcom } from '../support/scenarios.js';
 
 const MULTI = '120_01_04_multi_level';
 const BASICS = '120_01_01_approval_basics';
 
-type Approval = { id: string; run_id: string; task_id: string; state: string; level: number; progress: { needed: number; approvals: number } };
+type Approval = { id: string; run_id: string; task_id: string; state: string; level: number; policy: string | null; progress: { needed: number; approvals: number } };
 
 const approvalsOf = (runId: string, token: string, count: number) =>
   waitFor(`${count} approvals of ${runId}`, async () => {
@@ -32,6 +34,7 @@ describe('decision core on real Airflow: quorum, levels, parallel groups, self-a
 
   beforeAll(async () => {
     for (const user of ['alice', 'bob', 'carol', 'admin']) tokens[user] = await tokenFor(user);
+    await signIn();
   });
 
   it('2 of 3 with self-approval refused, a two-level chain, and parallel groups decide one run', async () => {
@@ -66,6 +69,31 @@ describe('decision core on real Airflow: quorum, levels, parallel groups, self-a
     expect((await taskInstance(MULTI, runId, 'publish', tokens.alice!)).state).toBe('success');
   });
 
+  it('a rejected gate and an unanswered one (policy deadline) stop the release; report_progress says who did what', async () => {
+    const [rejected, unanswered] = [await triggerRun(MULTI, tokens.alice!), await triggerRun(MULTI, tokens.alice!, { quick_deadline: true })];
+    const gates = await approvalsOf(rejected, tokens.alice!, 3);
+    expect((await vote('bob', gates.quorum_gate!.id, 'Reject', 'schema drift in orders')).body.state).toBe('rejected');
+    expect((await vote('carol', gates.chain_gate!.id)).body).toMatchObject({ state: 'pending', level: 2 });
+    await vote('bob', gates.parallel_gate!.id);
+    await vote('carol', gates.parallel_gate!.id);
+    expect((await vote('admin', gates.parallel_gate!.id)).body.state).toBe('approved');
+    await vote('bob', gates.chain_gate!.id);
+    expect((await vote('carol', gates.chain_gate!.id)).body.state).toBe('approved');
+    // Nobody votes on the other run: its quick policy's 20 s deadline rejects every gate.
+    expect((await approvalsOf(unanswered, tokens.alice!, 3)).quorum_gate!.policy).toBe('multi-level-quick-deadline');
+
+    for (const run of [rejected, unanswered]) expect(await waitForRunEnd(MULTI, run, tokens.alice!)).toBe('success');
+    expect((await taskInstance(MULTI, rejected, 'publish', tokens.alice!)).state).toBe('skipped');
+    expect(await xcom(MULTI, rejected, 'report_progress')).toMatchObject({
+      quorum_gate: { state: 'rejected', option: 'Reject', votes: ['Reject by bob'] },
+      chain_gate: { state: 'approved', option: 'Approve', votes: ['Approve by carol', 'Approve by bob', 'Approve by carol'] },
+      parallel_gate: { state: 'approved', votes: ['Approve by bob', 'Approve by carol', 'Approve by admin'] },
+    });
+    expect((await taskInstance(MULTI, unanswered, 'publish', tokens.alice!)).state).toBe('skipped');
+    const timedOut = await xcom(MULTI, unanswered, 'report_progress');
+    for (const gate of ['quorum_gate', 'chain_gate', 'parallel_gate']) expect(timedOut[gate]).toMatchObject({ state: 'expired', option: 'Reject', votes: [] });
+  });
+
   it("nobody bypasses the bridge's quorum through Airflow's API, not even an admin", async () => {
     const runId = await triggerRun(MULTI, tokens.alice!);
     const gates = await approvalsOf(runId, tokens.alice!, 3);
@@ -84,28 +112,44 @@ describe('decision core on real Airflow: quorum, levels, parallel groups, self-a
     });
   });
 
-  it('Airflow api-server killed while votes arrive: every decision is applied once after it is back', async () => {
+  it('Airflow api-server killed while votes arrive: each vote is kept, counted with Airflow\'s permission once it is back, and applied once', async () => {
     const runs = [await triggerRun(BASICS, tokens.alice!), await triggerRun(BASICS, tokens.alice!)];
     const approvals = await Promise.all(runs.map((run) => waitForApproval(run, tokens.alice!)));
-    const pids = JSON.parse(readFileSync(resolve(stack().home, 'pids.json'), 'utf8')) as Record<string, number>;
-    process.kill(-pids['api-server']!, 'SIGKILL');
-    await waitFor('the api-server to go down', async () => (await fetch(`${stack().airflowUrl}/api/v2/monitor/health`).then(() => undefined, () => true)));
-
+    // Parked first: a task still starting talks to the execution API, which the api-server serves, and fails without it.
     for (const approval of approvals) {
-      const res = await vote('bob', approval.id, 'Approve', 'decided during the outage');
-      expect(res.status).toBe(200);
-      expect(res.body.state).toBe('approved');
+      await waitFor(`${approval.task_id} of ${approval.run_id} to wait for input`, async () =>
+        (await taskInstance(BASICS, approval.run_id, approval.task_id, tokens.alice!)).state === 'awaiting_input' ? true : undefined,
+      );
     }
-    const ready = await fetch(`${stack().bridgeUrl}/readyz`);
-    expect(ready.status).toBe(503);
-    expect((await ready.json()).details.outbox.pending).toBeGreaterThan(0);
+    const pids = JSON.parse(readFileSync(resolve(stack().home, 'pids.json'), 'utf8')) as Record<string, number>;
+    recordKill(stack().home, 'api-server');
+    process.kill(-pids['api-server']!, 'SIGKILL');
+    try {
+      await waitFor('the api-server to go down', async () => (await fetch(`${stack().airflowUrl}/api/v2/monitor/health`).then(() => undefined, () => true)));
+
+      // Airflow cannot say whether bob may decide: the votes are kept, not counted, and not refused.
+      for (const approval of approvals) {
+        const res = await vote('bob', approval.id, 'Approve', 'decided during the outage');
+        expect(res.status).toBe(202);
+        expect(res.body).toMatchObject({ approval_id: approval.id, user: 'bob', state: 'awaiting_airflow' });
+      }
+      const ready = await fetch(`${stack().bridgeUrl}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ status: 'degraded', details: { store: true, airflow: false, deferred_votes: 2 } });
+    } finally {
+      // The stack's supervisor restarts the api-server; the suites after this one need it.
+      await waitFor('the api-server to be back', async () => (await fetch(`${stack().airflowUrl}/api/v2/monitor/health`).then((r) => r.ok || undefined, () => undefined)), 180_000);
+    }
 
     for (const run of runs) expect(await waitForRunEnd(BASICS, run, tokens.alice!)).toBe('success');
     for (const approval of approvals) {
       const trail = await bridge(`/api/v1/audit?approval_id=${approval.id}`, { token: tokens.bob });
-      const applied = (trail.body.items as Array<{ action: string; details: { kind: string } }>).filter((e) => e.action === 'effect.applied');
+      const items = trail.body.items as Array<{ action: string; actor: string; details: { kind?: string; received_at?: string } }>;
+      expect(items.map((e) => e.action)).toEqual(expect.arrayContaining(['vote.deferred', 'vote.recorded', 'approval.decided']));
+      expect(items.find((e) => e.action === 'vote.recorded')).toMatchObject({ actor: 'bob', details: { received_at: expect.any(String) } });
+      const applied = items.filter((e) => e.action === 'effect.applied');
       expect(applied.map((e) => e.details.kind).sort()).toEqual(['answer_hitl', 'task_note']);
-      expect(trail.body.items.some((e: { action: string }) => e.action === 'effect.failed')).toBe(false);
+      expect(items.some((e) => e.action === 'effect.failed')).toBe(false);
     }
     expect((await bridge('/api/v1/audit/verify', { token: tokens.bob })).body.ok).toBe(true);
   });

@@ -15,17 +15,50 @@ export const channelSecrets = {
 /** The host the channels file gives Teams URLs; the setup points it at the suite's chat inbox. */
 export const CHAT_HOST_PLACEHOLDER = 'http://chat.airgate.test';
 
-/** An HTTP server on loopback standing in for Teams Workflows URLs: keeps every POST as a file. */
-export async function startChatInbox(dir: string, port: number): Promise<() => Promise<void>> {
+/** The path the setup gives the bridge as Slack's Web API (`SLACK_API_URL`); the chat inbox answers it. */
+export const SLACK_API_PATH = '/slack/api/';
+/**
+ * Slack conversations the stand-in delivers to (admin's DM). To any other, Slack seems down (`internal_error`,
+ * which the bridge retries), so other people's Slack deliveries fail after their attempts and fall back.
+ */
+export const REACHABLE_SLACK_IDS = ['U0ADMIN', 'D0ADMIN'];
+
+/** A Slack Web API form body (`blocks` and the like arrive as JSON strings) as the object the bridge sent. */
+function slackArguments(raw: string): Record<string, unknown> {
+  return Object.fromEntries(
+    [...new URLSearchParams(raw)].map(([name, value]) => [name, /^[[{]/.test(value) ? JSON.parse(value) : value]),
+  );
+}
+
+/** How a stand-in answers its `n`th call (from 1), given the call as it was kept. */
+export type ChatAnswer = (n: number, call: { path: string; body: any }) => { status: number; headers?: Record<string, string>; body?: string };
+
+/** The integration stack's answers: 202 for Teams, and Slack as described at {@link REACHABLE_SLACK_IDS}. */
+const stackAnswer: ChatAnswer = (n, call) => {
+  if (!call.path.startsWith(SLACK_API_PATH)) return { status: 202 };
+  const channel = String(call.body?.channel ?? '');
+  const answer = REACHABLE_SLACK_IDS.includes(channel) ? { ok: true, channel, ts: `1767225600.${String(n).padStart(6, '0')}` } : { ok: false, error: 'internal_error' };
+  return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(answer) };
+};
+
+/**
+ * An HTTP server on loopback standing in for a chat service (Teams Workflows URLs, Slack's Web API): keeps every
+ * call as a file (JSON bodies parsed, Slack's arguments under SLACK_API_PATH too) and answers each as `answer` says.
+ */
+export async function startChatInbox(dir: string, port: number, answer: ChatAnswer = stackAnswer): Promise<() => Promise<void>> {
   mkdirSync(dir, { recursive: true });
   let count = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      writeFileSync(resolve(dir, `${String(++count).padStart(5, '0')}.json`), JSON.stringify({ path: req.url, body: JSON.parse(body || 'null') }));
-      res.writeHead(202).end();
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const path = req.url ?? '';
+      const json = req.headers['content-type']?.startsWith('application/json') ?? false;
+      const body = path.startsWith(SLACK_API_PATH) ? slackArguments(raw) : json ? JSON.parse(raw || 'null') : raw;
+      writeFileSync(resolve(dir, `${String(++count).padStart(5, '0')}.json`), JSON.stringify({ path, body }));
+      const reply = answer(count, { path, body });
+      res.writeHead(reply.status, reply.headers).end(reply.body);
     });
   });
   await new Promise<void>((ready) => server.listen(port, '127.0.0.1', ready));
@@ -33,7 +66,7 @@ export async function startChatInbox(dir: string, port: number): Promise<() => P
 }
 
 export interface ChatPost {
-  /** The URL path the bridge posted to: the person's Teams URL. */
+  /** The URL path the bridge posted to: the person's Teams URL, or SLACK_API_PATH and the Slack method. */
   path: string;
   body: any;
 }

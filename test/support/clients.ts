@@ -2,8 +2,19 @@ import { inject } from 'vitest';
 
 export const stack = () => inject('stack');
 
+/** One delivery as `GET /api/v1/deliveries` lists it (the fields the suites read). */
+export interface Delivery {
+  id: number;
+  recipient: string;
+  channel: string;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+  fallback_of: number | null;
+}
+
 /** Polls `probe` until it returns a value other than undefined, or fails naming what it waited for. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -61,15 +72,19 @@ export async function taskInstance(dagId: string, runId: string, taskId: string,
     .body as { state: string; note: string | null };
 }
 
-export const waitForRunEnd = (dagId: string, runId: string, token: string) =>
-  waitFor(`run ${runId} of ${dagId} to end`, async () => {
-    const state = await runState(dagId, runId, token);
-    return ['success', 'failed'].includes(state) ? state : undefined;
-  });
+export const waitForRunEnd = (dagId: string, runId: string, token: string, timeoutMs?: number) =>
+  waitFor(
+    `run ${runId} of ${dagId} to end`,
+    async () => {
+      const state = await runState(dagId, runId, token);
+      return ['success', 'failed'].includes(state) ? state : undefined;
+    },
+    timeoutMs,
+  );
 
 /** Waits until the bridge lists the approval of `runId` and returns it. */
 export const waitForApproval = (runId: string, token: string) =>
   waitFor(`the bridge to list an approval for ${runId}`, async () => {
     const res = await bridge('/api/v1/approvals?state=pending&limit=500', { token });
-    return (res.body.items as Array<{ id: string; run_id: string; options: string[] }>).find((a) => a.run_id === runId);
+    return (res.body.items as Array<{ id: string; run_id: string; task_id: string; options: string[] }>).find((a) => a.run_id === runId);
   });

@@ -4,12 +4,21 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 /** A real SMTP server on loopback that keeps every message as a file, so tests in other workers can read them. */
-export async function startMailbox(dir: string, port: number): Promise<() => Promise<void>> {
+export async function startMailbox(
+  dir: string,
+  port: number,
+  /** Recipients the server refuses for now (451, "try again later"), as a full mailbox or greylisting does. */
+  refuses: (address: string) => boolean = () => false,
+): Promise<() => Promise<void>> {
   mkdirSync(dir, { recursive: true });
   let count = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    onRcptTo(address, _session, done) {
+      if (!refuses(address.address)) return done();
+      done(Object.assign(new Error(`${address.address}: mailbox unavailable, try again later`), { responseCode: 451 }));
+    },
     onData(stream, _session, done) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -7,69 +7,19 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { airflow, bridge, stack, tokenFor, triggerRun as trigger, waitFor, waitForRunEnd } from '../support/clients.js';
+import { airflow, bridge, stack, waitFor } from '../support/clients.js';
+import { approvalOf, decide as decideTask, scenario as runScenario, signIn, states, tokens, xcom } from '../support/scenarios.js';
 
-type Person = 'alice' | 'bob';
-const tokens = {} as Record<Person, string>;
-const seg = encodeURIComponent;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-let writes: Promise<unknown> = Promise.resolve();
-/** Triggers one at a time, retrying a trigger refused for Airflow's SQLite lock (see reference-dags.test.ts). */
-function triggerRun(dagId: string): Promise<string> {
-  const attempt = async () => {
-    for (let tries = 1; ; tries++) {
-      try {
-        return await trigger(dagId, tokens.alice);
-      } catch (err) {
-        if (tries === 5 || !String(err).includes('Database error')) throw err;
-        await sleep(1000 * tries);
-      }
-    }
-  };
-  const done = writes.then(attempt, attempt);
-  writes = done.then(() => sleep(200), () => sleep(200));
-  return done;
-}
-
-const approvalOf = (runId: string) =>
-  waitFor(`the bridge to list the approval of ${runId}`, async () => {
-    const res = await bridge('/api/v1/approvals?state=pending&limit=500', { token: tokens.alice });
-    return (res.body.items as Array<{ id: string; run_id: string; external: boolean }>).find((a) => a.run_id === runId);
-  });
-
-/** Waits for the run's external approval and has bob decide it. */
+/** Waits for the run's external approval and has bob decide it; returns the approval's id. */
 async function decide(runId: string, option: 'Approve' | 'Reject', reason?: string) {
-  const approval = await approvalOf(runId);
-  expect(approval.external).toBe(true);
-  const res = await bridge(`/api/v1/approvals/${approval.id}/votes`, {
-    method: 'POST',
-    token: tokens.bob,
-    body: JSON.stringify({ option, reason }),
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return approval.id;
+  expect((await approvalOf(runId, 'request_approval')).external).toBe(true);
+  return decideTask(runId, 'request_approval', 'bob', { option, reason });
 }
 
-async function states(dagId: string, runId: string): Promise<Record<string, string | null>> {
-  const res = await airflow(`/api/v2/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances?limit=100`, { token: tokens.alice });
-  return Object.fromEntries((res.body.task_instances as Array<{ task_id: string; state: string | null }>).map((t) => [t.task_id, t.state]));
-}
-
-async function xcom(dagId: string, runId: string, taskId: string) {
-  const res = await airflow(`/api/v2/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}/xcomEntries/return_value`, {
-    token: tokens.alice,
-  });
-  expect(res.status, `xcom of ${taskId}`).toBe(200);
-  return res.body.value;
-}
-
-/** Triggers a run, lets `decision` decide it, and returns the run's final state and task states. */
-async function scenario(dagId: string, decision: (runId: string) => Promise<unknown>) {
-  const runId = await triggerRun(dagId);
-  const approvalId = (await decision(runId)) as string;
-  const state = await waitForRunEnd(dagId, runId, tokens.alice);
-  return { runId, approvalId, state, tasks: await states(dagId, runId) };
+/** Triggers a run, lets `decision` decide it, and returns the run's final state, task states and approval id. */
+async function scenario(dagId: string, decision: (runId: string) => Promise<string>) {
+  const { steered: approvalId, ...ended } = await runScenario(dagId, {}, decision);
+  return { ...ended, approvalId };
 }
 
 const auditActions = async (approvalId: string) =>
@@ -77,12 +27,10 @@ const auditActions = async (approvalId: string) =>
     .filter((e) => e.action === 'effect.applied')
     .map((e) => e.details.kind);
 
-beforeAll(async () => {
-  for (const user of ['alice', 'bob'] as const) tokens[user] = await tokenFor(user);
-});
+beforeAll(signIn);
 
 describe.concurrent('reference DAGs of section 2: sensors for external approvals', () => {
-  it('120_02_01_external_signal: the bridge triggers the signal run the ExternalTaskSensor waits for; a rejection skips', async () => {
+  it('120_02_01_external_signal: the bridge triggers the signal run the sensor waits for, matched by run id; a rejection skips', async () => {
     const DAG = '120_02_01_external_signal';
     const [approved, rejected] = await Promise.all([
       scenario(DAG, (run) => decide(run, 'Approve')),
@@ -93,6 +41,8 @@ describe.concurrent('reference DAGs of section 2: sensors for external approvals
     expect(await xcom(DAG, approved.runId, 'deploy')).toContain('approved by bob');
     const signalRun = await airflow(`/api/v2/dags/airgate_approval_signal/dagRuns/airgate__${approved.approvalId}`, { token: tokens.alice });
     expect(signalRun.body).toMatchObject({ state: 'success', conf: { airgate_approval: { state: 'approved', approval_id: approved.approvalId } } });
+    // Matched by its run id: the signal run has no logical date another approval's run could share.
+    expect(signalRun.body.logical_date).toBeNull();
     expect(await auditActions(approved.approvalId)).toEqual(['trigger_dag']);
 
     expect(rejected.state).toBe('success');
@@ -137,6 +87,10 @@ describe.concurrent('reference DAGs of section 2: sensors for external approvals
     expect(polling.waited_seconds).toBeGreaterThan(0);
     expect(polling.detection_lag_seconds).toBeGreaterThanOrEqual(0);
     expect(polling.detection_lag_seconds).toBeLessThan(60);
+    // The sensor's XCom is the row it found, which read_record named without querying again.
+    const found = (await xcom(DAG, approved.runId, 'wait_for_approval_record')) as { record: unknown[]; detected_at: string };
+    expect(found.record.slice(0, 1)).toEqual(['approved']);
+    expect(await xcom(DAG, approved.runId, 'read_record')).toMatchObject({ state: 'approved', detected_at: found.detected_at });
 
     expect(rejected.tasks).toEqual({ request_approval: 'success', wait_for_approval_record: 'skipped', read_record: 'skipped', load: 'skipped', report_polling: 'success' });
     expect(await xcom(DAG, rejected.runId, 'report_polling')).toEqual({ outcome: 'not_approved' });
@@ -156,6 +110,8 @@ describe.concurrent('reference DAGs of section 2: sensors for external approvals
       approved_by: 'bob',
       channel: 'api',
     });
+    // The sensor's XCom is the answer it saw, which parse_approval read instead of asking again.
+    expect(await xcom(DAG, approved.runId, 'poll_approval_api')).toMatchObject({ approval_id: approved.approvalId, state: 'approved', option: 'Approve', deciders: [{ user: 'bob' }] });
     expect(rejected.tasks).toEqual({ request_approval: 'success', poll_approval_api: 'skipped', parse_approval: 'skipped', publish: 'skipped' });
   });
 

@@ -1,158 +1,89 @@
 /**
  * Scenarios of the reference DAGs of catalogue sections 4 (UI-triggered actions) and 5 (approval workflow
  * patterns) on the real Airflow and bridge: runs are triggered through Airflow's REST API (or the bridge's
- * trigger action), decisions are votes through the bridge by the people dags/policies.yaml names, and UI
+ * trigger action), decisions are votes through the bridge by the people bridge/examples/reference-dags.policies.yaml names, and UI
  * actions go through the bridge's actions API (prepare + confirm). Each DAG's paths run concurrently.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { airflow, bridge, runState, taskInstance, tokenFor, triggerRun as trigger, waitFor, waitForRunEnd } from '../support/clients.js';
+import { airflow, bridge, runState, taskInstance, waitFor, waitForRunEnd } from '../support/clients.js';
+import { act, applyAction, approval, approvalOf, confirm, decide, note, scenario, signIn, states, tokens, triggerRun, vote, waitForTask, xcom } from '../support/scenarios.js';
+import { expectRefusedAndUnchanged } from '../support/unchanged.js';
 
-type Person = 'alice' | 'bob' | 'carol' | 'admin';
-const tokens = {} as Record<Person, string>;
 const seg = encodeURIComponent;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let writes: Promise<unknown> = Promise.resolve();
-/**
- * The test stack's Airflow runs on SQLite, which refuses a write while another holds the lock ("database is
- * locked": Airflow answers 500, the bridge 503, nothing is changed). The scenarios run concurrently, but the
- * writes they start (triggers, UI actions) go one at a time, and one refused for the lock is tried again.
- */
-function serially<T>(write: () => Promise<T>, refused: (result: T) => boolean): Promise<T> {
-  const attempt = async () => {
-    for (let tries = 1; ; tries++) {
-      const result = await write();
-      if (!refused(result) || tries === 5) return result;
-      await sleep(1000 * tries);
-    }
-  };
-  const done = writes.then(attempt, attempt);
-  writes = done.then(() => sleep(200), () => sleep(200));
-  return done;
-}
-const lockedOut = (res: { status: number }) => res.status === 500 || res.status === 503;
-const triggerRun = (dagId: string, token: string, conf: Record<string, unknown> = {}) =>
-  serially(
-    () => trigger(dagId, token, conf).catch((err: Error) => err),
-    (result) => result instanceof Error && result.message.includes('Database error'),
-  ).then((result) => {
-    if (result instanceof Error) throw result;
-    return result;
-  });
-
-const approvalOf = (runId: string, taskId: string) =>
-  waitFor(`the bridge to list ${taskId} of ${runId}`, async () => {
-    const res = await bridge('/api/v1/approvals?state=pending&limit=500', { token: tokens.alice });
-    return (res.body.items as Array<{ id: string; run_id: string; task_id: string }>).find((a) => a.run_id === runId && a.task_id === taskId);
-  });
-
-const vote = (user: Person, id: string, body: { option: string; reason?: string; params_input?: Record<string, unknown> }) =>
-  bridge(`/api/v1/approvals/${id}/votes`, { method: 'POST', token: tokens[user], body: JSON.stringify(body) });
-
-/** Waits for the approval of `taskId`, votes, and expects the vote to be accepted. */
-async function decide(runId: string, taskId: string, user: Person, body: Parameters<typeof vote>[2]) {
-  const approval = await approvalOf(runId, taskId);
-  const res = await vote(user, approval.id, body);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return approval.id;
-}
-
-const act = (user: Person, body: Record<string, unknown>) =>
-  serially(() => bridge('/api/v1/actions', { method: 'POST', token: tokens[user], body: JSON.stringify(body) }), lockedOut);
-const confirm = (user: Person, token: string) =>
-  serially(() => bridge('/api/v1/actions/confirm', { method: 'POST', token: tokens[user], body: JSON.stringify({ token }) }), lockedOut);
-
-/** Prepares an action as `user`, checks the effect the bridge names, and confirms it. */
-async function applyAction(user: Person, body: Record<string, unknown>, effect: string) {
-  const prepared = await act(user, body);
-  expect(prepared.status, JSON.stringify(prepared.body)).toBe(201);
-  expect(prepared.body.confirmation.effect).toContain(effect);
-  const applied = await confirm(user, prepared.body.confirmation.token);
-  expect(applied.status, JSON.stringify(applied.body)).toBe(200);
-  return applied.body.result as Record<string, unknown>;
-}
-
-async function states(dagId: string, runId: string): Promise<Record<string, string | null>> {
-  const res = await airflow(`/api/v2/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances?limit=100`, { token: tokens.alice });
-  return Object.fromEntries((res.body.task_instances as Array<{ task_id: string; state: string | null }>).map((t) => [t.task_id, t.state]));
-}
-
-async function xcom(dagId: string, runId: string, taskId: string, key = 'return_value') {
-  const res = await airflow(`/api/v2/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}/xcomEntries/${key}`, {
-    token: tokens.alice,
-  });
-  expect(res.status, `xcom ${key} of ${taskId}`).toBe(200);
-  return res.body.value;
-}
-
-const waitForTask = (dagId: string, runId: string, taskId: string, wanted: string[]) =>
-  waitFor(`${taskId} of ${runId} to be ${wanted.join('/')}`, async () => {
-    const { state } = await taskInstance(dagId, runId, taskId, tokens.alice);
-    return wanted.includes(state) ? state : undefined;
-  });
-
-/** Triggers a run as alice, lets `steer` decide, and returns the run's final state and task states. */
-async function scenario(dagId: string, conf: Record<string, unknown>, steer: (runId: string) => Promise<unknown>) {
-  const runId = await triggerRun(dagId, tokens.alice, conf);
-  await steer(runId);
-  const state = await waitForRunEnd(dagId, runId, tokens.alice);
-  return { runId, state, tasks: await states(dagId, runId) };
-}
-
-beforeAll(async () => {
-  for (const user of ['alice', 'bob', 'carol', 'admin'] as const) tokens[user] = await tokenFor(user);
-});
+beforeAll(signIn);
 
 // Every scenario of both sections runs concurrently; each DAG's paths run concurrently inside its scenario.
 describe.concurrent('reference DAGs of sections 4 and 5', () => {
   describe('section 5: approval workflow patterns', () => {
-    it('120_05_01_gate_pattern: gates approved, rejected, bypassed with a reason, bypass refused without one', async () => {
+    it('120_05_01_gate_pattern: gates approved, rejected, and bypassed with break-glass by the on-call engineer, reviewed afterwards; others refused', async () => {
       const DAG = '120_05_01_gate_pattern';
-      const [approved, rejected, bypassed, noReason] = await Promise.all([
+      const bypass = (user: 'bob' | 'carol', id: string, body: Record<string, unknown>) =>
+        bridge(`/api/v1/approvals/${seg(id)}/bypass`, { method: 'POST', token: tokens[user], body: JSON.stringify(body) });
+      const [approved, rejected, bypassed] = await Promise.all([
         scenario(DAG, {}, async (run) => {
           await decide(run, 'quality_gate', 'bob', { option: 'Approve' });
           await decide(run, 'publish_gate', 'carol', { option: 'Approve' });
         }),
         scenario(DAG, {}, (run) => decide(run, 'quality_gate', 'carol', { option: 'Reject', reason: 'null keys in the batch' })),
-        (async () => {
-          const result = await applyAction('alice', { kind: 'trigger_run', dag_id: DAG, conf: { bypass_gates: true, bypass_reason: 'incident 42' }, reason: 'hotfix for incident 42' }, 'triggers a run');
-          const runId = result.dag_run_id as string;
-          return { runId, state: await waitForRunEnd(DAG, runId, tokens.alice), tasks: await states(DAG, runId) };
-        })(),
-        scenario(DAG, { bypass_gates: true }, async () => undefined),
+        scenario(DAG, {}, async (run) => {
+          const gate = await approvalOf(run, 'quality_gate');
+          await waitForTask(DAG, run, 'quality_gate', ['awaiting_input']);
+          // bob decides the gate normally but is not on call: refused, audited, nothing changed.
+          await expectRefusedAndUnchanged(gate.id, tokens.admin, () => bypass('bob', gate.id, { reason: 'in a hurry' }), { status: 403, code: 'break_glass_not_allowed' });
+          const bare = await bypass('carol', gate.id, { reason: ' ' });
+          expect([bare.status, bare.body.error.field]).toEqual([400, 'reason']);
+          const glass = await bypass('carol', gate.id, { reason: 'incident 42: the dashboard is stale' });
+          expect(glass.status, JSON.stringify(glass.body)).toBe(200);
+          await decide(run, 'publish_gate', 'bob', { option: 'Approve' });
+          return { gate: gate.id, bypass: glass.body.bypass as { by: string; review_id: string } };
+        }),
       ]);
 
       expect(approved.state).toBe('success');
       expect(approved.tasks).toMatchObject({ quality_gate: 'success', transform: 'success', publish_gate: 'success', publish: 'success' });
       const passages = await xcom(DAG, approved.runId, 'track_gate_metrics');
       expect(passages.map((p: { outcome: string }) => p.outcome)).toEqual(['approve', 'approve']);
-      // The bridge answers no sooner than ~10 s after the question, so each gate held the pipeline that long.
-      for (const p of passages) expect(p.waited_seconds).toBeGreaterThan(5);
+      for (const p of passages) expect(p.waited_seconds).toBeGreaterThan(0);
+      const extracted = (await xcom(DAG, approved.runId, 'extract')) as { rows: number; null_keys: number; distinct_keys: number };
+      expect(extracted.rows).toBe(5000);
+      expect(await xcom(DAG, approved.runId, 'publish')).toBe(`published ${extracted.distinct_keys} aggregates`);
 
       expect(rejected.state).toBe('success');
       expect(rejected.tasks).toMatchObject({ quality_gate: 'success', transform: 'skipped', publish_gate: 'skipped', publish: 'skipped' });
       expect((await xcom(DAG, rejected.runId, 'track_gate_metrics')).map((p: { outcome: string }) => p.outcome)).toEqual(['reject', 'not_reached']);
 
+      // Broken glass: the gate answered at once, the run went on, and the bypass is on record for its review.
       expect(bypassed.state).toBe('success');
-      expect(bypassed.tasks).toMatchObject({ quality_gate: 'skipped', publish_gate: 'skipped', transform: 'success', publish: 'success' });
-      expect((await xcom(DAG, bypassed.runId, 'track_gate_metrics')).map((p: { outcome: string }) => p.outcome)).toEqual(['bypassed', 'bypassed']);
-      const run = await airflow(`/api/v2/dags/${DAG}/dagRuns/${seg(bypassed.runId)}`, { token: tokens.alice });
-      expect(run.body.note).toBe('alice via airgate: hotfix for incident 42');
-
-      // The metrics task is the run's last task and reports on every path, so it decides the run's state.
-      expect(noReason.tasks).toMatchObject({ quality_gate_bypass_check: 'failed', transform: 'upstream_failed', publish: 'upstream_failed' });
-      expect((await xcom(DAG, noReason.runId, 'track_gate_metrics')).map((p: { outcome: string }) => p.outcome)).toEqual(['not_reached', 'not_reached']);
+      expect(bypassed.tasks).toMatchObject({ quality_gate: 'success', transform: 'success', publish_gate: 'success', publish: 'success' });
+      const glassPassages = await xcom(DAG, bypassed.runId, 'track_gate_metrics');
+      expect(glassPassages.map((p: { outcome: string; bypassed_by: string | null }) => [p.outcome, p.bypassed_by])).toEqual([['bypassed', 'carol'], ['approve', null]]);
+      expect((await approval(bypassed.steered.gate)).state).toBe('bypassed');
+      expect(await note(DAG, bypassed.runId, 'quality_gate')).toContain('break-glass by carol: incident 42: the dashboard is stale');
+      const reviewId = bypassed.steered.bypass.review_id;
+      expect(await approval(reviewId)).toMatchObject({ state: 'pending', options: ['Confirm', 'Dispute'], review_of: { approval_id: bypassed.steered.gate, by: 'carol' } });
+      expect((await vote('carol', reviewId, { option: 'Confirm' })).body.error.code).toBe('self_approval');
+      expect((await vote('bob', reviewId, { option: 'Confirm', reason: 'the incident log agrees' })).status).toBe(200);
+      const trail = (await bridge(`/api/v1/audit?approval_id=${seg(bypassed.steered.gate)}`, { token: tokens.admin })).body.items as Array<{ action: string; actor: string; reason: string | null }>;
+      // A bypass without a reason is bad input (400): refused before any rule, so it changes and records nothing.
+      expect(trail.filter((e) => e.action.startsWith('bypass.') || e.action === 'approval.bypassed').map((e) => [e.action, e.actor, e.reason])).toEqual([
+        ['bypass.refused', 'bob', 'in a hurry'],
+        ['approval.bypassed', 'carol', 'incident 42: the dashboard is stale'],
+      ]);
     });
 
     it('120_05_02_review_approve: changes requested with feedback, approved, and no self-review', async () => {
       const DAG = '120_05_02_review_approve';
       const [changes, approved] = await Promise.all([
-        scenario(DAG, {}, async (run) => {
+        scenario(DAG, { new_prices: { pro: 11 } }, async (run) => {
           const approval = await approvalOf(run, 'review');
+          // The reviewer sees the checks as computed from the proposed prices: pro below its cost and far too steep.
+          expect(approval.body).toContain('priced below unit cost: ❌ pro');
+          expect(approval.body).toContain('changed by more than 15%: ❌ pro');
           const self = await vote('alice', approval.id, { option: 'Approve' });
           expect(self.status).toBe(403);
           expect(self.body.error.code).toBe('self_approval');
-          await decide(run, 'review', 'bob', { option: 'Request changes', params_input: { feedback: 'pro plan: keep it under 30' } });
+          await decide(run, 'review', 'bob', { option: 'Request changes', reason: 'price too high', params_input: { feedback: 'pro plan: keep it under 30' } });
         }),
         scenario(DAG, {}, (run) => decide(run, 'review', 'carol', { option: 'Approve', params_input: { feedback: 'looks right' } })),
       ]);
@@ -165,25 +96,32 @@ describe.concurrent('reference DAGs of sections 4 and 5', () => {
       expect(approved.state).toBe('success');
       expect(approved.tasks).toMatchObject({ publish_prices: 'success', send_back_for_changes: 'skipped', record_review: 'success' });
       expect(await xcom(DAG, approved.runId, 'publish_prices')).toEqual(['basic', 'pro']);
+      expect((await xcom(DAG, approved.runId, 'build_review_artifacts')).checks).toEqual({ below_cost: [], too_steep: [] });
+      expect((await xcom(DAG, changes.runId, 'build_review_artifacts')).checks).toEqual({ below_cost: ['pro'], too_steep: ['pro'] });
     });
 
-    it('120_05_03_conditional_branching: approve, reject (reason required), defer, and a pre-approved standard change', async () => {
+    it('120_05_03_conditional_branching: the change decides its type; approve, reject (reason required), defer, pre-approved, and an approved but unhealthy release', async () => {
       const DAG = '120_05_03_conditional_branching';
-      const [approved, rejected, deferred, standard] = await Promise.all([
-        scenario(DAG, { change_type: 'normal' }, (run) => decide(run, 'decide', 'bob', { option: 'Approve' })),
-        scenario(DAG, { change_type: 'normal' }, async (run) => {
+      const normal = { settings: { 'pool.max_connections': 40 } };
+      const [approved, rejected, deferred, standard, claimed, unhealthy] = await Promise.all([
+        scenario(DAG, normal, (run) => decide(run, 'decide', 'bob', { option: 'Approve' })),
+        scenario(DAG, normal, async (run) => {
           const approval = await approvalOf(run, 'decide');
           const bare = await vote('carol', approval.id, { option: 'Reject' });
           expect(bare.status).toBe(422);
           expect(bare.body.error.code).toBe('reason_required');
           await decide(run, 'decide', 'carol', { option: 'Reject', reason: 'clashes with the freeze' });
         }),
-        scenario(DAG, { change_type: 'normal' }, (run) => decide(run, 'decide', 'bob', { option: 'Defer' })),
-        scenario(DAG, { change_type: 'standard' }, async () => undefined),
+        scenario(DAG, normal, (run) => decide(run, 'decide', 'bob', { option: 'Defer', reason: 'after the freeze' })),
+        scenario(DAG, { settings: { 'feature_flags.checkout_v2': true } }, async () => undefined),
+        // Calling a pool change "standard" in conf changes nothing: people are still asked.
+        scenario(DAG, { change_type: 'standard', settings: { 'pool.max_connections': 40 } }, (run) => decide(run, 'decide', 'bob', { option: 'Reject', reason: 'not standard' })),
+        scenario(DAG, { settings: { 'pool.max_connections': 500 } }, (run) => decide(run, 'decide', 'bob', { option: 'Approve' })),
       ]);
       const outcome = async (runId: string) => (await xcom(DAG, runId, 'track_outcome')).outcome;
-      for (const run of [approved, rejected, deferred, standard]) expect(run.state).toBe('success');
+      for (const run of [approved, rejected, deferred, standard, claimed]) expect(run.state).toBe('success');
       expect(approved.tasks).toMatchObject({ deploy: 'success', verify_deploy: 'success', close_change: 'skipped', reschedule_change: 'skipped' });
+      expect(await xcom(DAG, approved.runId, 'verify_deploy')).toEqual({ healthy: true, checked: ['pool.max_connections', 'pool.timeout_s'] });
       expect(await outcome(approved.runId)).toBe('approve');
       expect(rejected.tasks).toMatchObject({ close_change: 'success', deploy: 'skipped', verify_deploy: 'skipped', reschedule_change: 'skipped' });
       expect(await outcome(rejected.runId)).toBe('reject');
@@ -191,6 +129,9 @@ describe.concurrent('reference DAGs of sections 4 and 5', () => {
       expect(await outcome(deferred.runId)).toBe('defer');
       expect(standard.tasks).toMatchObject({ auto_approve: 'success', decide: 'skipped', deploy: 'success', verify_deploy: 'success' });
       expect(await outcome(standard.runId)).toBe('pre_approved');
+      expect(claimed.tasks).toMatchObject({ auto_approve: 'skipped', decide: 'success', close_change: 'success', deploy: 'skipped' });
+      expect(unhealthy.state).toBe('failed');
+      expect(unhealthy.tasks).toMatchObject({ decide: 'success', deploy: 'success', verify_deploy: 'failed' });
     });
 
     it('120_05_04_approval_with_data: the form is validated by the bridge and the DAG, and drives the load', async () => {
@@ -218,7 +159,7 @@ describe.concurrent('reference DAGs of sections 4 and 5', () => {
       const DAG = '120_05_05_rollback_rejection';
       const [kept, partial, rejected] = await Promise.all([
         scenario(DAG, {}, (run) => decide(run, 'review_release', 'bob', { option: 'Approve' })),
-        scenario(DAG, {}, (run) => decide(run, 'review_release', 'carol', { option: 'Partial rollback', params_input: { undo_steps: ['config'] } })),
+        scenario(DAG, {}, (run) => decide(run, 'review_release', 'carol', { option: 'Partial rollback', reason: 'config is wrong', params_input: { undo_steps: ['config'] } })),
         // This release never touched the config: its rollback has nothing to undo there.
         scenario(DAG, { steps: ['schema', 'data'] }, (run) => decide(run, 'review_release', 'bob', { option: 'Reject', reason: 'error rate doubled' })),
       ]);
@@ -294,7 +235,8 @@ describe.concurrent('reference DAGs of sections 4 and 5', () => {
       expect(await xcom(DAG, runId, 'publish_report')).toBe('1500 rows of 2024-06-01 (load try 2)');
       expect((await taskInstance(DAG, runId, 'wait_for_vendor_signoff', tokens.alice)).note).toBe('alice via airgate: vendor confirmed by phone');
 
-      const trail = await bridge('/api/v1/audit?limit=500', { token: tokens.alice });
+      // Filtered by the bridge: the whole trail outgrows a page as the suite goes on.
+      const trail = await bridge(`/api/v1/audit?dag_id=${DAG}&action=action.applied&limit=500`, { token: tokens.alice });
       const applied = (trail.body.items as Array<{ action: string; actor: string; reason: string }>).filter((e) => e.action === 'action.applied');
       expect(applied).toEqual(
         expect.arrayContaining([
@@ -311,10 +253,14 @@ describe.concurrent('reference DAGs of sections 4 and 5', () => {
     it('120_04_03_dagrun_state: pause holds a run, resume lets it finish; a run marked failed is finished by clearing', async () => {
       const DAG = '120_04_03_dagrun_state';
       // One after the other: pausing the DAG holds every run of it.
-      const held = await triggerRun(DAG, tokens.alice, { hold_seconds: 15 });
+      // The hold must outlast the pause action on a loaded machine; the check waits until well after it ended.
+      const HOLD_S = 45;
+      const held = await triggerRun(DAG, tokens.alice, { hold_seconds: HOLD_S });
       await waitForTask(DAG, held, 'review_window', ['deferred']);
       await applyAction('alice', { kind: 'pause_dag', dag_id: DAG, reason: 'reviewing the transform output' }, 'pauses 120_04_03_dagrun_state');
-      await new Promise((r) => setTimeout(r, 25_000));
+      expect((await states(DAG, held)).review_window).toBe('deferred');
+      const started = Date.parse((await airflow(`/api/v2/dags/${DAG}/dagRuns/${encodeURIComponent(held)}`, { token: tokens.alice })).body.start_date);
+      await new Promise((r) => setTimeout(r, Math.max(0, started + (HOLD_S + 15) * 1000 - Date.now())));
       expect(await runState(DAG, held, tokens.alice)).toBe('running');
       expect((await states(DAG, held)).stage_load).toBeNull();
       await applyAction('alice', { kind: 'resume_dag', dag_id: DAG, reason: 'output checked' }, 'resumes 120_04_03_dagrun_state');
@@ -336,7 +282,7 @@ describe.concurrent('reference DAGs of sections 4 and 5', () => {
       const extract = await airflow(`/api/v2/dags/${DAG}/dagRuns/${seg(stopped)}/taskInstances/stage_extract`, { token: tokens.alice });
       expect(extract.body.try_number).toBe(1);
       expect(await xcom(DAG, stopped, 'completion_report')).toEqual({ stage_extract: true, stage_transform: true, stage_load: true, stage_publish: true });
-    }, 300_000);
+    }, 480_000);
 
     it('120_04_04_confirmation_dialogs: reasoned, typed confirmation in the DAG; prepared, single-use confirmations for actions', async () => {
       const DAG = '120_04_04_confirmation_dialogs';
@@ -370,7 +316,7 @@ describe.concurrent('reference DAGs of sections 4 and 5', () => {
       expect((await confirm('alice', prepared.body.confirmation.token)).status).toBe(410);
       expect(await waitForRunEnd(DAG, purged.runId, tokens.alice)).toBe('success');
 
-      const trail = await bridge('/api/v1/audit?limit=500', { token: tokens.alice });
+      const trail = await bridge(`/api/v1/audit?dag_id=${DAG}&actor=alice&limit=500`, { token: tokens.alice });
       const mine = (trail.body.items as Array<{ action: string; reason: string }>).filter((e) => e.reason === 'purge again after the late load');
       expect(mine.map((e) => e.action)).toEqual(expect.arrayContaining(['action.prepared', 'action.applied']));
     });
@@ -394,7 +340,7 @@ describe.concurrent('reference DAGs of sections 4 and 5', () => {
             params_input: { canary_percent: 10, announce: false, audience: 'beta', release_note: 'faster checkout' },
           });
         }),
-        scenario(DAG, {}, (run) => decide(run, 'release_decision', 'carol', { option: 'Hold' })),
+        scenario(DAG, {}, (run) => decide(run, 'release_decision', 'carol', { option: 'Hold', reason: 'waiting for QA' })),
       ]);
       expect(canary.state).toBe('success');
       expect(await xcom(DAG, canary.runId, 'act_on_decision')).toEqual({ action: 'rollout', percent: 10, audience: 'beta', announce: false });

@@ -5,66 +5,21 @@
  * secret, one-click links from real mail (the suite's SMTP server) and from Teams cards (the suite's stand-in
  * for Teams URLs). Every scenario runs concurrently; the runs they trigger are created one at a time.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { channelSecrets, receivedChats } from '../support/chat.js';
+import { receivedChats } from '../support/chat.js';
 import { airflow, bridge, stack, waitFor } from '../support/clients.js';
+import { clickAndConfirm, mailedLink } from '../support/links.js';
+import { hookNow as now, opsHook as hook } from '../support/hooks.js';
 import { receivedMail } from '../support/mailbox.js';
-import { type ApprovalView, approval, approvalOf, decide, note, scenario, signIn, tokens, vote, waitForTask, xcom } from '../support/scenarios.js';
-
-const hmacHex = (secret: string, data: string) => createHmac('sha256', secret).update(data).digest('hex');
-const now = () => String(Math.floor(Date.now() / 1000));
-
-/** Posts a vote to the bridge's `ops` webhook as the ops portal would, signed unless told otherwise. */
-async function hook(body: Record<string, unknown>, opts: { secret?: string; timestamp?: string; delivery?: string } = {}) {
-  const raw = JSON.stringify(body);
-  const timestamp = opts.timestamp ?? now();
-  const signature = `sha256=${hmacHex(opts.secret ?? channelSecrets.AIRGATE_HOOK_OPS_SECRET, `${timestamp}.${raw}`)}`;
-  const res = await fetch(`${stack().bridgeUrl}/hooks/ops`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Airgate-Timestamp': timestamp, 'X-Airgate-Signature': signature, 'X-Airgate-Delivery': opts.delivery ?? randomUUID() },
-    body: raw,
-  });
-  return { status: res.status, replay: res.headers.get('x-airgate-replay'), body: (await res.json()) as any };
-}
-
-/** Posts a Slack interaction payload to the bridge, signed with the suite's Slack signing secret (or a wrong one). */
-async function slackInteraction(payload: Record<string, unknown>, secret = channelSecrets.SLACK_SIGNING_SECRET) {
-  const raw = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const timestamp = now();
-  const res = await fetch(`${stack().bridgeUrl}/channels/slack/interactions`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Slack-Request-Timestamp': timestamp, 'X-Slack-Signature': `v0=${hmacHex(secret, `v0:${timestamp}:${raw}`)}` },
-    body: raw,
-  });
-  return res.status;
-}
-
-/** Opens a one-click link (the confirmation page), then posts it as the page's form does. */
-async function clickAndConfirm(link: string, reason = '') {
-  const page = await fetch(link);
-  expect(page.status).toBe(200);
-  expect(await page.text()).toContain('<form method="post">');
-  const posted = await fetch(link, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ reason }) });
-  return posted.status;
-}
+import { blockKitProblems, slackCalls, slackInteraction } from '../support/slack.js';
+import { type ApprovalView, approval, approvalOf, decide, deliveriesOf, note, scenario, signIn, tokens, vote, waitForTask, xcom } from '../support/scenarios.js';
 
 /** The approval id a one-click link's token is bound to (its payload is readable; only the signature is secret). */
 const linkApproval = (url: string) => JSON.parse(Buffer.from(url.split('/a/')[1]!.split('.')[1]!, 'base64url').toString('utf8')).aid as string;
 
-const deliveries = async (approvalId: string) =>
-  (await bridge(`/api/v1/deliveries?approval_id=${approvalId}&limit=100`, { token: tokens.alice })).body.items as Array<{
-    id: number;
-    recipient: string;
-    channel: string;
-    state: string;
-    attempts: number;
-    last_error: string | null;
-    fallback_of: number | null;
-  }>;
-
-const outboxKinds = async (approvalId: string) =>
-  ((await bridge(`/api/v1/outbox?approval_id=${approvalId}&limit=100`, { token: tokens.alice })).body.items as Array<{ kind: string; recipient: string }>).map(
+const messageKinds = async (approvalId: string) =>
+  ((await bridge(`/api/v1/messages?approval_id=${approvalId}&limit=100`, { token: tokens.alice })).body.items as Array<{ kind: string; recipient: string }>).map(
     (m) => `${m.kind}:${m.recipient}`,
   );
 
@@ -161,7 +116,7 @@ describe.concurrent('reference DAGs of sections 1 and 3', () => {
       ]);
       expect(escalated.state).toBe('success');
       expect(escalated.tasks).toMatchObject({ approve_spend: 'success', commit_spend: 'success', report_outcome: 'success' });
-      expect(await outboxKinds(escalatedId)).toEqual(expect.arrayContaining(['request:bob', 'reminder:bob', 'escalation:carol']));
+      expect(await messageKinds(escalatedId)).toEqual(expect.arrayContaining(['request:bob', 'reminder:bob', 'escalation:carol']));
       expect(await xcom(DAG, escalated.runId, 'report_outcome')).toMatchObject({ state: 'approved', deciders: [{ user: 'carol', option: 'Approve' }] });
 
       // Nobody answered: reminded, escalated, warned, and rejected by the bridge at the deadline.
@@ -170,7 +125,7 @@ describe.concurrent('reference DAGs of sections 1 and 3', () => {
       const timedOut = await approval(expiredId);
       expect(timedOut).toMatchObject({ state: 'expired', votes: [] });
       expect(Date.parse(timedOut.decided_at!) - Date.parse(timedOut.due_at!)).toBeLessThan(5_000);
-      const kinds = await outboxKinds(expiredId);
+      const kinds = await messageKinds(expiredId);
       expect(kinds).toEqual(expect.arrayContaining(['request:bob', 'reminder:bob', 'escalation:carol', 'sla_warning:bob']));
       expect(kinds.filter((k) => k === 'reminder:bob').length).toBeGreaterThanOrEqual(2);
       expect(await note(DAG, expired.runId, 'approve_spend')).toContain('deadline: answered Reject');
@@ -201,7 +156,7 @@ describe.concurrent('reference DAGs of sections 1 and 3', () => {
           expect(accepted.body).toMatchObject({ state: 'approved', votes: [{ user: 'carol', channel: 'webhook:ops' }] });
           const replay = await hook(body, { delivery });
           expect([replay.status, replay.replay]).toEqual([200, 'true']);
-          const refusals = (await bridge('/api/v1/audit?limit=500', { token: tokens.alice })).body.items as Array<{ action: string; details: { why?: string } }>;
+          const refusals = (await bridge('/api/v1/audit?action=hook.refused&limit=500', { token: tokens.alice })).body.items as Array<{ action: string; details: { why?: string } }>;
           expect(refusals.filter((e) => e.action === 'hook.refused').map((e) => e.details.why)).toEqual(expect.arrayContaining(['bad_signature', 'stale_timestamp', 'user_not_allowed']));
         }),
         scenario(DAG, {}, async (run) => {
@@ -219,19 +174,25 @@ describe.concurrent('reference DAGs of sections 1 and 3', () => {
       expect(rejected.tasks).toMatchObject({ apply_change: 'skipped' });
     });
 
-    it('120_03_02_slack_approval: the request goes to Slack, a signed button click approves, a signed modal rejects', async () => {
+    it('120_03_02_slack_approval: the request goes to Slack as Block Kit; its own Approve button, clicked and signed, approves; a signed modal rejects', async () => {
       const DAG = '120_03_02_slack_approval';
       let approvedId = '';
+      let message: Record<string, any> = {};
       const [approved, rejected] = await Promise.all([
         scenario(DAG, {}, async (run) => {
           const { id } = await approvalOf(run, 'approve_deploy');
           approvedId = id;
+          // What Slack received for bob (its Web API stand-in keeps every call, answered or not).
+          message = await waitFor('the Slack message to bob', async () =>
+            slackCalls('chat.postMessage').find((m) => m.channel === 'U0BOB' && JSON.stringify(m.blocks).includes(id)),
+          );
+          const approve = message.blocks.find((b: any) => b.type === 'actions').elements.find((b: any) => b.text.text === 'Approve');
           const click = {
             type: 'block_actions',
             user: { id: 'U0BOB' },
             trigger_id: `trigger-${id}`,
             container: { channel_id: 'D0BOB', message_ts: '1767225600.000100' },
-            actions: [{ action_id: 'vote_0', value: JSON.stringify({ a: id, o: 'Approve' }) }],
+            actions: [{ action_id: approve.action_id, value: approve.value }],
           };
           expect(await slackInteraction(click, 'forged-secret')).toBe(401);
           expect((await approval(id)).state).toBe('pending');
@@ -253,6 +214,13 @@ describe.concurrent('reference DAGs of sections 1 and 3', () => {
           expect(await slackInteraction(submission)).toBe(200);
         }),
       ]);
+      expect(blockKitProblems(message.blocks)).toEqual([]);
+      expect(message.text).toMatch(/^Approval needed: /);
+      const buttons = message.blocks.find((b: any) => b.type === 'actions').elements;
+      expect(buttons.map((b: any) => [b.text.text, JSON.parse(b.value), b.style])).toEqual([
+        ['Approve', { a: approvedId, o: 'Approve' }, 'primary'],
+        ['Reject', { a: approvedId, o: 'Reject' }, 'danger'],
+      ]);
       expect(approved.state).toBe('success');
       expect(approved.tasks).toMatchObject({ deploy: 'success', cancel_deploy: 'skipped' });
       expect((await approval(approvedId)).votes).toMatchObject([{ user: 'bob', option: 'Approve', channel: 'slack' }]);
@@ -260,7 +228,7 @@ describe.concurrent('reference DAGs of sections 1 and 3', () => {
       // The request went to Slack for each approver; Slack is unreachable from the suite, so each delivery
       // failed after its retries and the fallback channel (email) took over.
       const sent = await waitFor('the Slack deliveries to fail over to email', async () => {
-        const list = await deliveries(approvedId);
+        const list = await deliveriesOf(approvedId);
         const slack = list.filter((d) => d.channel === 'slack' && d.state === 'failed');
         const fallback = list.filter((d) => d.channel === 'email' && slack.some((s) => s.id === d.fallback_of));
         return slack.length >= 2 && fallback.length === slack.length ? { slack, fallback } : undefined;
@@ -275,11 +243,7 @@ describe.concurrent('reference DAGs of sections 1 and 3', () => {
 
     it('120_03_03_email_approval: a mailed link approves once; after the deadline a link is refused and the request is rejected', async () => {
       const DAG = '120_03_03_email_approval';
-      const approveLink = (runId: string) =>
-        waitFor(`a mail to bob about ${runId}`, async () => {
-          const mail = (await receivedMail(stack().mailDir)).find((m) => m.to.includes('bob@airgate.test') && m.text.includes(runId));
-          return mail && /href="([^"]+\/a\/[^"]+)"[^>]*>\s*Approve\s*</.exec(mail.html)?.[1]?.replaceAll('&amp;', '&');
-        });
+      const approveLink = (runId: string) => mailedLink(runId, 'bob@airgate.test', 'Approve');
       const [approved, expired] = await Promise.all([
         scenario(DAG, {}, async (run) => {
           const link = await approveLink(run);
@@ -334,7 +298,7 @@ describe.concurrent('reference DAGs of sections 1 and 3', () => {
       expect(approved.tasks).toMatchObject({ grant_access: 'success', track_decision: 'success' });
       expect(await xcom(DAG, approved.runId, 'track_decision')).toMatchObject({ option: 'Approve' });
       expect((await approval(approvedId)).votes).toMatchObject([{ user: 'bob', option: 'Approve', channel: 'teams' }]);
-      expect(await deliveries(approvedId)).toEqual(expect.arrayContaining([expect.objectContaining({ recipient: 'bob', channel: 'teams', state: 'sent' })]));
+      expect(await deliveriesOf(approvedId)).toEqual(expect.arrayContaining([expect.objectContaining({ recipient: 'bob', channel: 'teams', state: 'sent' })]));
       expect(await note(DAG, approved.runId, 'approve_access')).toContain('Approve by bob via teams');
       expect(rejected.state).toBe('success');
       expect(rejected.tasks).toMatchObject({ grant_access: 'skipped', track_decision: 'success' });

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from airflow.sdk import dag, task
 
-from airgate import (
-    SIGNAL_DAG_ID,
-    SIGNAL_TASK_ID,
-    ApprovalSignalRunSensor,
-    RequestApprovalOperator,
-    signal_run_id,
-    trigger_dag,
-)
+from airgate import ApprovalSignal, ApprovalSignalRunSensor, RequestApprovalOperator, trigger_dag
 
 DOC = """
 # External signal sensor
@@ -32,7 +24,8 @@ signal it wants: "trigger `airgate_approval_signal` for my approval". People dec
   creates. A plain ExternalTaskSensor matches by logical date: two runs waiting at the same logical date (or
   two DAGs' approvals at one instant) would release each other, so the signal run has no logical date at all;
 - `decision` succeeds on approval (the sensor succeeds, `deploy` runs) and is skipped on rejection
-  (`skipped_states` makes the sensor skip, and `deploy` with it);
+  (`skipped_states` makes the sensor skip, and `deploy` with it); on approval the sensor's XCom is the
+  decision the signal run carries, and `deploy` names the approvers from it;
 - `mode="reschedule"` and `poke_interval=10s`: between pokes the task frees its worker slot;
 - `timeout=2h` with `soft_fail=True`: nobody deciding in time skips the deployment instead of failing the run.
 
@@ -76,15 +69,12 @@ def external_signal() -> None:
     )
 
     @task
-    def deploy(approval_id: str, **context: Any) -> str:
-        # The signal run's id is derived from the approval, so its decision is one XCom pull away.
-        decision = context["ti"].xcom_pull(
-            dag_id=SIGNAL_DAG_ID, run_id=signal_run_id(approval_id), task_ids=SIGNAL_TASK_ID
-        )
+    def deploy(decision: ApprovalSignal, run_id: str) -> str:
+        # The sensor's XCom is the decision it saw in the signal run.
         approvers = ", ".join(d["user"] for d in decision["deciders"])
-        return f"deployed {context['run_id']} (approved by {approvers})"
+        return f"deployed {run_id} (approved by {approvers})"
 
-    wait_for_approval >> deploy(request.output)
+    deploy(wait_for_approval.output, run_id="{{ run_id }}")
 
 
 external_signal()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
-from airflow.sdk.observability.stats import Stats
+
+from airgate import count_outcome
 
 DOC = """
 # Manual task trigger
@@ -34,7 +35,7 @@ their ticket, scheduled runs the usual `scheduled_increment`.
 
 ## Track manual vs scheduled runs
 `track_run` records the run's kind, user and ticket in XCom and counts it in Airflow's metrics
-(`airgate.runs.120_04_01.manual` / `.scheduled`). Airflow's *Runs* list filters by run type and by
+(`airgate.runs.manual` / `.scheduled`, tagged with the DAG id). Airflow's *Runs* list filters by run type and by
 triggering user.
 
 ## Try it
@@ -82,8 +83,8 @@ def manual_trigger() -> None:
         return {"mode": "day", "interval_end": str(context["data_interval_end"])}
 
     @task(trigger_rule="none_failed_min_one_success")
-    def track_run(run: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        Stats.incr(f"airgate.runs.120_04_01.{run['run_type']}")
+    def track_run(run: dict[str, Any], params: dict[str, Any], ti: Any) -> dict[str, Any]:
+        count_outcome("runs", run["run_type"], dag_id=ti.dag_id)
         return {**run, "change_ticket": params["change_ticket"] or None}
 
     run = identify_run()

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Param, dag, task
-from airflow.sdk.observability.stats import Stats
 
-from airgate import AirgateBranchOperator
+from airgate import AirgateBranchOperator, count_outcome
 
 DOC = """
 # Conditional approval branching
@@ -43,7 +42,7 @@ within its limits, e.g. `pool.max_connections` 1 to 100), and fails the run nami
 approved but unhealthy change does not pass as deployed. The other paths are skipped.
 
 **Tracking branch outcomes.** `track_outcome` records which path the run took (and whether the timeout
-chose it) and counts it in Airflow's metrics (`airgate.branch.120_05_03.<outcome>`); who chose it and why
+chose it) and counts it in Airflow's metrics (`airgate.branch.<outcome>`, tagged with the DAG id); who chose it and why
 is in the `decide` task note and the bridge's audit trail.
 
 Policy `conditional-branching`: one release manager decides; a rejection needs a reason.
@@ -146,7 +145,7 @@ def conditional_branching() -> None:
         ti = context["ti"]
         decision = ti.xcom_pull(task_ids="decide")
         outcome = decision["chosen_options"][0].lower() if decision else "pre_approved"
-        Stats.incr(f"airgate.branch.120_05_03.{outcome}")
+        count_outcome("branch", outcome, dag_id=ti.dag_id)
         return {"outcome": outcome, "timed_out": bool(decision) and decision["responded_by_user"] is None}
 
     auto = auto_approve()

@@ -30,7 +30,7 @@ approver is named like any other).
   carol is added after step 0's delay, admin after step 1's), the **escalation chain** read back in order from
   `GET /api/v1/approvals/{id}/escalations`, **manager notification** (an `escalation` message to carol, then
   to admin, in the bridge's messages), **multi-level escalation** (admin, added at step 1, approves), and a refusal
-  before the step that adds someone (carol votes too early: 403, nothing changes).
+  before the step that adds someone (admin votes before step 1 adds them: 403, nothing changes).
 - With `airgate.testing`: the DAG's handling of an escalated approver's decision and of the deadline.
 
 ## Try it

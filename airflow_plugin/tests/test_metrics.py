@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 
-from airgate import gate_passage, rollback_status, sla_outcome
+from airgate import count_outcome, gate_passage, rollback_status, sla_outcome
 
 ASKED = "2026-01-02T03:00:00+00:00"
 
@@ -149,3 +149,11 @@ def test_without_a_deadline_or_a_record_there_is_no_sla(stats):
         "decided_at": "2026-01-02T03:00:05Z",
         "margin_seconds": None,
     }
+
+
+def test_a_dags_own_outcome_is_one_metric_tagged_with_the_dag(stats):
+    count_outcome("branch", "Ship to canary", dag_id="120_05_03_conditional_branching")
+
+    stats.incr.assert_called_once_with(
+        "airgate.branch.ship_to_canary", tags={"dag_id": "120_05_03_conditional_branching"}
+    )

@@ -12,7 +12,7 @@ import pytest
 from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowSkipException
 
-from airgate import ApprovalRecordSensor, query_store
+from airgate import ApprovalRecordSensor, ApprovalSignalRunSensor, query_store
 from airgate.sensors.status import _approved_response
 
 
@@ -73,3 +73,27 @@ def test_the_record_sensor_succeeds_waits_or_skips_and_counts_each_poke(monkeypa
         else:
             assert sensor.poke({}) is False
     stats.incr.assert_called_once_with(f"airgate.sensor.wait.{outcome}")
+
+
+def test_the_signal_run_sensor_matches_the_approvals_run_and_keeps_its_decision():
+    sensor = ApprovalSignalRunSensor(task_id="wait", approval_id="a1")
+    signal = {"state": "approved", "option": "Deploy", "deciders": [{"user": "bob"}]}
+    counts = {"success": 0, "skipped": 0, "failed": 0}
+    ti = mock.Mock()
+    ti.get_ti_count.side_effect = lambda dag_id, task_ids, run_ids, states: counts[states[0]]
+    ti.xcom_pull.return_value = signal
+    context = {"ti": ti}
+
+    assert sensor.poke(context) is False
+    counts["success"] = 1
+    done = sensor.poke(context)
+    assert isinstance(done, PokeReturnValue)
+    assert (done.is_done, done.xcom_value) == (True, signal)
+    # Only the run this approval's decision creates counts, never another run of the signal DAG.
+    assert {call.kwargs["run_ids"][0] for call in ti.get_ti_count.call_args_list} == {"airgate__a1"}
+    ti.xcom_pull.assert_called_with(
+        dag_id="airgate_approval_signal", run_id="airgate__a1", task_ids="decision"
+    )
+    counts["skipped"] = 1
+    with pytest.raises(AirflowSkipException, match="not approved"):
+        sensor.poke(context)

@@ -161,3 +161,15 @@ def rollback_status(
 def count_poke(sensor: str, outcome: str) -> None:
     """Count one sensor poke in Airflow's metrics: ``airgate.sensor.<sensor>.<outcome>``."""
     Stats.incr(f"airgate.sensor.{sensor}.{outcome}")
+
+
+def count_outcome(kind: str, outcome: str, dag_id: str) -> None:
+    """
+    Count one outcome of a DAG's own decision point in Airflow's metrics: ``airgate.<kind>.<outcome>``, tagged
+    with the DAG (``dag_id``), so dashboards can split by DAG without a metric name per DAG.
+
+    :param kind: What is counted, e.g. ``branch`` (the path a decision took) or ``runs`` (how a run started).
+    :param outcome: The outcome, e.g. ``approve`` or ``manual``.
+    :param dag_id: The DAG it happened in.
+    """
+    Stats.incr(f"airgate.{_slug(kind)}.{_slug(outcome)}", tags={"dag_id": dag_id})

@@ -225,6 +225,19 @@ ${deadline}    levels:
       expect(res.body).toMatchObject({ timeout_at: '2026-11-26T10:00:00.000Z', due_at: '2026-11-26T10:00:00.000Z' });
     });
 
+    it('a push after the reconcile loop registered the task try adds Airflow’s timeout', async () => {
+      bridge = buildBridge(db, policiesWith(TIMED('    deadline: { after: 2d, action: reject }\n')));
+      const { id } = await bridge.service.register({ ...request1, requester: null, tags: [], timeout_at: null }, 'reconcile');
+      const { run_id, dag_id, task_id, map_index, try_number, subject, options } = request1;
+      airflowServer.use(...airflowKnows({ dag_id, run_id, task_id }));
+      const res = await request(bridge.app)
+        .post('/api/v1/approvals')
+        .set('Authorization', `Bearer ${SERVICE_TOKEN}`)
+        .send({ dag_id, run_id, task_id, map_index, try_number, subject, options, timeout_at: '2026-11-26T10:00:00Z' });
+      expect(res.body).toMatchObject({ id });
+      expect(await view(id)).toMatchObject({ timeout_at: '2026-11-26T10:00:00.000Z', due_at: '2026-11-26T10:00:00.000Z' });
+    });
+
     it('the policy’s deadline action still fires at the policy’s time, not at Airflow’s timeout', async () => {
       const id = await start(TIMED('    deadline: { after: 1h, action: reject }\n'), { timeout_at: '2026-11-25T10:30:00.000Z' });
       const approval = await bridge.store.get(id);

@@ -70,9 +70,9 @@ export function registrationHandler(service: ApprovalService, signalsDir: string
       if (!signalFileParts(body)) throw new ApiError(422, 'invalid_path', 'dag_id, run_id and task_id must be valid file names for a file signal', 'signals');
     }
     const known = await service.findByTaskTry(body);
-    // A repeated registration must say what the first one proved; it never changes the stored approval.
+    // A repeated registration must say what the first one proved; it changes nothing it proved.
     if (known) checkClaim(body, known);
-    const approval = known ?? (await service.register(await verifier.verify(body, new Date()), 'push'));
+    const approval = known ? await service.registeredAgain(known, body.timeout_at) : await service.register(await verifier.verify(body, new Date()), 'push');
     res.status(known ? 200 : 201).json(Approval.parse(service.withProgress(approval)));
   };
 }

@@ -124,6 +124,12 @@ export class ApprovalService {
     return approval;
   }
 
+  /** A repeated registration adds only what the first one could not know: Airflow's response timeout. */
+  async registeredAgain(known: StoredApproval, timeoutAt: string | null | undefined): Promise<StoredApproval> {
+    if (!timeoutAt || known.timeout_at !== null || known.state !== 'pending') return known;
+    return (await this.store.addTimeout(known.id, new Date(timeoutAt).toISOString())) ?? known;
+  }
+
   findByTaskTry(key: TaskTryKey): Promise<StoredApproval | undefined> {
     return this.store.findByTaskTry(key);
   }

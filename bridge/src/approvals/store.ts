@@ -102,6 +102,11 @@ export interface ApprovalStore {
   register(request: ApprovalRegistrationRecord, channel: string): Promise<{ approval: StoredApproval; created: boolean }>;
   get(id: string): Promise<StoredApproval | undefined>;
   findByTaskTry(key: TaskTryKey): Promise<StoredApproval | undefined>;
+  /**
+   * Records Airflow's response timeout on a pending approval registered without one (the reconcile loop found
+   * the task before its own push arrived: Airflow's HITL detail holds no timeout); the approval as it now is.
+   */
+  addTimeout(id: string, timeoutAt: string): Promise<StoredApproval | undefined>;
   /** The latest try's approval of one task instance. */
   findLatest(key: Omit<TaskTryKey, 'try_number'>): Promise<StoredApproval | undefined>;
   /** A page of approvals of the `readable` DAGs only (everything when omitted: the bridge's own loops). */
@@ -282,6 +287,11 @@ export class SqlApprovalStore implements ApprovalStore {
   async get(id: string) {
     const row = await this.db.selectFrom('approval').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? (await loadApprovals(this.db, [row]))[0] : undefined;
+  }
+
+  async addTimeout(id: string, timeoutAt: string) {
+    await this.db.updateTable('approval').set({ timeout_at: timeoutAt }).where('id', '=', id).where('state', '=', 'pending').where('timeout_at', 'is', null).execute();
+    return this.get(id);
   }
 
   async findByTaskTry(key: TaskTryKey) {

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
 from airflow.providers.standard.triggers.external_task import WorkflowTrigger
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 
-from airgate.signals import SIGNAL_DAG_ID, SIGNAL_TASK_ID, signal_run_id
+from airgate.signals import SIGNAL_DAG_ID, SIGNAL_TASK_ID, ApprovalSignal, signal_run_id
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -24,6 +25,9 @@ class ApprovalSignalRunSensor(ExternalTaskSensor):
     the run id ``airgate__<approval id>`` instead, which only that approval's decision creates. Other keyword
     arguments go to ``ExternalTaskSensor`` and ``BaseSensorOperator`` (``mode``, ``poke_interval``, ``timeout``,
     ``soft_fail``, ``deferrable``, ``allowed_states``, ``skipped_states``, ``failed_states``, ...).
+
+    Once approved, the sensor's XCom is the decision the signal run carries (an :class:`ApprovalSignal`: state,
+    option, deciders), so downstream tasks read it from the sensor like any other airgate sensor.
 
     :param approval_id: The approval to wait for (templated; usually the request task's XCom).
     """
@@ -47,7 +51,13 @@ class ApprovalSignalRunSensor(ExternalTaskSensor):
         )
         return count
 
-    def poke(self, context: Context) -> bool:
+    def _decision(self, context: Context) -> ApprovalSignal:
+        signal: ApprovalSignal = context["ti"].xcom_pull(
+            dag_id=SIGNAL_DAG_ID, run_id=signal_run_id(self.approval_id), task_ids=SIGNAL_TASK_ID
+        )
+        return signal
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:  # type: ignore[override]
         run_id = signal_run_id(self.approval_id)
         if self.failed_states and self._count(context, self.failed_states):
             message = f"the signal run {run_id} ended {'/'.join(self.failed_states)}"
@@ -57,12 +67,16 @@ class ApprovalSignalRunSensor(ExternalTaskSensor):
         if self.skipped_states and self._count(context, self.skipped_states):
             raise AirflowSkipException(f"approval {self.approval_id} was not approved (signal run {run_id})")
         self.log.info("Waiting for %s.%s in run %s", SIGNAL_DAG_ID, SIGNAL_TASK_ID, run_id)
-        return self._count(context, self.allowed_states) > 0
+        if not self._count(context, self.allowed_states):
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=self._decision(context))
 
-    def execute(self, context: Context) -> None:
+    # ExternalTaskSensor declares None, but what execute returns is the task's XCom, which this sensor keeps.
+    def execute(self, context: Context) -> ApprovalSignal | None:  # type: ignore[override]
         if not self.deferrable:
-            super().execute(context)
-            return
+            # ExternalTaskSensor.execute only calls this, but drops the poke's XCom value.
+            result: ApprovalSignal | None = BaseSensorOperator.execute(self, context)
+            return result
         # The triggerer waits on the same run id (WorkflowTrigger filters by run_ids when given).
         self.defer(
             timeout=datetime.timedelta(seconds=self.timeout) if self.timeout else None,
@@ -80,3 +94,9 @@ class ApprovalSignalRunSensor(ExternalTaskSensor):
             ),
             method_name="execute_complete",
         )
+
+    def execute_complete(  # type: ignore[override]
+        self, context: Context, event: dict[str, Any] | None = None
+    ) -> ApprovalSignal:
+        super().execute_complete(context, event)
+        return self._decision(context)

@@ -6,7 +6,8 @@ approvers do; :func:`run_with_decisions` runs ``dag.test()`` and answers each ap
 decision the moment it parks in ``awaiting_input``, exactly as Airflow's HITL API (or its timeout sweep)
 would; a :class:`SimulatedBridge` records what the DAG registered and reports the deciders to the DAG's own
 reads of the bridge. The pytest fixtures ``airgate_bridge``, ``airflow_db`` and ``dag_test`` (from
-:mod:`airgate.testing.pytest_plugin`, loaded automatically) put them together.
+:mod:`airgate.testing.pytest_plugin`: name it in ``pytest_plugins`` in your ``conftest.py``) put them together.
+Install with the ``testing`` extra (``pip install airgate[testing]``) for pytest.
 """
 
 from airgate.testing.bridge import SimulatedBridge, simulated_bridge

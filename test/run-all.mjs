@@ -64,6 +64,11 @@ export const suites = [
     parse: parseJunit,
   },
   { name: 'bridge types', cmd: ['npx', 'tsc', '--noEmit', '-p', 'bridge'] },
+  {
+    // dist/ is what ships: the tests' fakes (msw), the test bridges and the benchmarks are built apart or not at all.
+    name: 'bridge build ships no test code',
+    cmd: ['bash', '-c', '! ls -d bridge/dist/testing bridge/dist/bench 2>/dev/null && ! grep -rlE "from .msw" bridge/dist'],
+  },
   { name: 'bridge openapi.json up to date', cmd: ['git', 'diff', '--exit-code', '--', 'bridge/openapi.json'] },
   { name: 'bridge (vitest)', ...vitest('bridge'), timeoutMin: 30 },
   {

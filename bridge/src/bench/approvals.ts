@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ApprovalService } from '../approvals/service.js';
-import { SqlApprovalStore } from '../approvals/store.js';
-import { AuditTrail } from '../audit/trail.js';
 import { parsePolicies } from '../policies/index.js';
+import { createServices } from '../services.js';
 import { type Db, createDb, migrate } from '../store/db.js';
 import { postgres } from '../testing/databases.js';
+import { silentLog } from '../testing/fake-airflow.js';
+import { testConfig } from '../testing/harness.js';
 import { quantile } from '../stats/service.js';
 import { benchAtScale } from './scale.js';
 
@@ -33,9 +33,7 @@ const ms = (values: number[]) => {
 
 async function run(label: string, open: () => Promise<{ db: Db; drop: () => Promise<void> }>) {
   const { db, drop } = await open();
-  const trail = new AuditTrail(db, randomBytes(32));
-  const store = new SqlApprovalStore(db, trail);
-  const service = new ApprovalService({ store, policies: { current: () => POLICIES }, onEvent: () => undefined });
+  const { service, trail } = createServices(db, { current: () => POLICIES }, testConfig({ auditKey: randomBytes(32) }), silentLog);
 
   let started = performance.now();
   const ids: string[] = [];

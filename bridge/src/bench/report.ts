@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { quantile } from '../stats/service.js';
 
 /** Where `npm run bench` keeps its figures: one section per benchmark, replaced on each run. */
-// Three levels under the repository, from bridge/src/bench and bridge/dist/bench alike.
+// Three levels under the repository, from bridge/src/bench and bridge/bench-dist/bench alike.
 export const BENCHMARKS_MD = resolve(import.meta.dirname, '..', '..', '..', 'docs', 'benchmarks.md');
 
 /** The machine, and how busy it was: the figures are only comparable within one run. */

@@ -2,12 +2,13 @@
 // inbox, audit verification and the dashboard's stats. Prints figures; asserts nothing.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ApprovalService } from '../approvals/service.js';
-import { SqlApprovalStore } from '../approvals/store.js';
 import { AuditTrail } from '../audit/trail.js';
 import { parsePolicies } from '../policies/index.js';
+import { createServices } from '../services.js';
 import { computeStats, quantile } from '../stats/service.js';
 import type { Db } from '../store/db.js';
+import { silentLog } from '../testing/fake-airflow.js';
+import { testConfig } from '../testing/harness.js';
 
 export const SCALE_APPROVALS = Number(process.env.BENCH_SCALE_APPROVALS ?? 100_000);
 const DAG_COUNT = 50;
@@ -80,8 +81,7 @@ export async function benchAtScale(label: string, db: Db): Promise<void> {
   await seed(db);
   console.log(`bench ${label}: seeded ${SCALE_APPROVALS} approvals and audit entries in ${seconds(t)} s`);
 
-  const trail = new AuditTrail(db, AUDIT_KEY);
-  const service = new ApprovalService({ store: new SqlApprovalStore(db, trail), policies: { current: () => POLICIES }, onEvent: () => undefined });
+  const { service, trail } = createServices(db, { current: () => POLICIES }, testConfig({ auditKey: AUDIT_KEY }), silentLog);
   const readable = new Set(Array.from({ length: DAG_COUNT }, (_, i) => `dag_${i}`));
   for (const user of ['bob', 'dave']) {
     const times: number[] = [];

@@ -162,6 +162,11 @@ export type VoteRefusal =
 export type VoteCheck = { readonly ok: true } | ({ readonly ok: false } & VoteRefusal);
 
 /** Whether `voter` may cast this vote at `level` under the policy, checked in the order a person can fix them. */
+/** Whether a vote for `option` under `policy` must give a reason: the one rule the UI, links and Slack all ask. */
+export function reasonRequired(set: PolicySet, policy: Policy | null, option: string): boolean {
+  return policy?.reason === 'always' || (policy?.reason === 'on_reject' && meaningOf(set, policy, option) === 'reject');
+}
+
 export function checkVote(level: Level, voter: Voter, input: VoteInput, ctx: LevelContext): VoteCheck {
   const { set, policy, requester } = ctx;
   if (!groupsOf(level).some((group) => isEligible(set, group.approvers, voter, requester))) {
@@ -172,8 +177,7 @@ export function checkVote(level: Level, voter: Voter, input: VoteInput, ctx: Lev
     return { ok: false, kind: 'self_approval', status: 403, message: `policy "${policy.name}" does not let ${who} approve their own request` };
   }
   const rejecting = meaningOf(set, policy, input.option) === 'reject';
-  const reasonNeeded = policy.reason === 'always' || (policy.reason === 'on_reject' && rejecting);
-  if (reasonNeeded && !input.reason?.trim()) {
+  if (reasonRequired(set, policy, input.option) && !input.reason?.trim()) {
     const message = policy.reason === 'always' ? 'a reason is required' : 'a reason is required to reject';
     return { ok: false, kind: 'reason_required', status: 422, field: 'reason', message };
   }

@@ -1,15 +1,12 @@
-import express from 'express';
-import { type ApprovalEvent, ApprovalService, type PolicySource } from '../approvals/service.js';
-import { type ApprovalRequest, SqlApprovalStore } from '../approvals/store.js';
-import { AuditTrail } from '../audit/trail.js';
-import { errorHandler, notFoundRoute } from '../http/errors.js';
-import { requirePerson } from '../http/auth.js';
-import { type PolicySet, parsePolicies } from '../policies/index.js';
-import type { Db } from '../store/db.js';
-import { AUDIT_KEY, fakeAuthentication, silentLog } from './fake-airflow.js';
+import type { ApprovalEvent, PolicySource } from '../approvals/service.js';
+import type { ApprovalRequest } from '../approvals/store.js';
 import { type ChannelName, type ChannelsConfig, emptyChannelsConfig } from '../channels/config.js';
 import type { Sender } from '../channels/types.js';
-import { type Channels, createChannels, escalatedApprovers } from '../channels/wiring.js';
+import { type PolicySet, parsePolicies } from '../policies/index.js';
+import { createServices } from '../services.js';
+import type { Db } from '../store/db.js';
+import { fakeAuthentication, silentLog } from './fake-airflow.js';
+import { testConfig } from './harness.js';
 
 /** A clock tests move by hand. */
 export class TestClock {
@@ -59,35 +56,30 @@ export function channelBridge(db: Db, options: ChannelBridgeOptions) {
   const clock = options.clock ?? new TestClock(new Date('2026-11-25T10:00:00Z'));
   const set: PolicySet = parsePolicies(options.policies);
   const policies: PolicySource = { current: () => set };
-  const trail = new AuditTrail(db, AUDIT_KEY);
   const events: ApprovalEvent[] = [];
-  // The service's listener is wired to the channels, which need the service: bound once both exist.
-  let channels: Channels | null = null;
-  const service = new ApprovalService({
-    store: new SqlApprovalStore(db, trail),
-    policies,
-    escalated: escalatedApprovers(db),
-    onEvent: (event) => {
-      events.push(event);
-      channels?.onEvent(event);
-    },
-    now: clock.now,
-  });
   const authentication = fakeAuthentication(db);
-  channels = createChannels({ db, trail, service, policies, log: silentLog, config: options.config ?? emptyChannelsConfig(), publicUrl: PUBLIC_URL, linkSecret: options.linkSecret === undefined ? LINK_SECRET : options.linkSecret, smtpUrl: options.smtpUrl, env: options.env ?? {}, ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}), ...(options.senders ? { senders: options.senders } : {}), now: clock.now });
-  const bound = channels;
-  const app = express();
-  // As in app.ts: signature-checked routes need their raw bodies, so they come before the JSON parser.
-  app.use(bound.publicRoutes());
-  app.use(express.json());
-  app.use('/api/v1', bound.apiRoutes([requirePerson(authentication.authenticate)]));
-  app.use(notFoundRoute);
-  app.use(errorHandler(silentLog));
+  const bridge = createServices(
+    db,
+    policies,
+    testConfig({
+      channels: {
+        config: options.config ?? emptyChannelsConfig(),
+        publicUrl: PUBLIC_URL,
+        linkSecret: options.linkSecret === undefined ? LINK_SECRET : options.linkSecret,
+        smtpUrl: options.smtpUrl,
+        slackApiUrl: options.slackApiUrl,
+        env: options.env ?? {},
+      },
+    }),
+    silentLog,
+    { now: clock.now, authenticate: authentication.authenticate, onEvent: (event) => events.push(event), ...(options.senders ? { senders: options.senders } : {}) },
+  );
+  const channels = bridge.channels!;
   /** Lets every queued listener, timer and delivery run to completion. */
   const settle = async () => {
-    await bound.idle();
-    await bound.timers.kick();
-    await bound.deliveries.kick();
+    await channels.idle();
+    await channels.timers.kick();
+    await channels.deliveries.kick();
   };
-  return { app, service, channels: bound, trail, db, clock, events, settle, airflowPermissions: authentication.permissions };
+  return { app: bridge.app, service: bridge.service, channels, trail: bridge.trail, db, clock, events, settle, airflowPermissions: authentication.permissions };
 }

@@ -1,18 +1,10 @@
 import type { Logger } from 'pino';
-import { ActionService } from '../actions/service.js';
-import { AirflowActions } from '../airflow/client.js';
-import { createApp } from '../app.js';
-import { DeferredVotes } from '../approvals/deferred/service.js';
-import { RegistrationVerifier } from '../approvals/registration.js';
-import { type ApprovalEvent, ApprovalService, type PolicySource } from '../approvals/service.js';
-import { type ApprovalRequest, SqlApprovalStore } from '../approvals/store.js';
-import { AuditTrail } from '../audit/trail.js';
-import { Sealer } from '../identity/sealed.js';
-import { createMetrics } from '../metrics/registry.js';
+import type { ApprovalEvent, PolicySource } from '../approvals/service.js';
+import type { ApprovalRequest } from '../approvals/store.js';
 import { type PolicySet, parsePolicies } from '../policies/index.js';
-import { computeStats } from '../stats/service.js';
+import { type ServicesConfig, createServices } from '../services.js';
 import type { Db } from '../store/db.js';
-import { AIRFLOW, AUDIT_KEY, fakeAuthentication, silentLog } from './fake-airflow.js';
+import { AIRFLOW, AUDIT_KEY, JWT_SECRET, fakeAuthentication, silentLog } from './fake-airflow.js';
 
 export const SERVICE_TOKEN = 'service-token-for-tests-0123456789';
 
@@ -48,6 +40,19 @@ export const ANYONE_ELSE = `  - name: anyone-else
       - { name: approver, approvers: [role:user, role:admin], rule: any }
 `;
 
+/** The settings of a test bridge: the fake Airflow's URL and secrets (channels are added by channelBridge). */
+export const testConfig = (overrides: Partial<ServicesConfig> = {}): ServicesConfig => ({
+  airflowUrl: AIRFLOW,
+  airflowUsername: 'airgate',
+  airflowPassword: 'pw',
+  jwtSecret: JWT_SECRET,
+  jwtAudience: 'apache-airflow',
+  serviceToken: SERVICE_TOKEN,
+  auditKey: AUDIT_KEY,
+  actionConfirmTtlMs: 60_000,
+  ...overrides,
+});
+
 /** The whole bridge but Airflow and the clock: real store, audit, service, routes, over `db`. */
 export function buildBridge(
   db: Db,
@@ -59,49 +64,24 @@ export function buildBridge(
 ) {
   let set: PolicySet = parsePolicies(policiesText);
   const policies: PolicySource = { current: () => set };
-  const trail = new AuditTrail(db, AUDIT_KEY);
-  const store = new SqlApprovalStore(db, trail);
   const decided: string[] = [];
-  const metrics = createMetrics({
-    pendingApprovals: () => store.countInState('pending'),
-    bypassedApprovals: () => store.countInState('bypassed'),
-    effects: async () => ({ pending: 0, failed: 0 }),
-  });
   const events: ApprovalEvent[] = [];
-  const service = new ApprovalService({
-    store,
-    policies,
+  const authentication = fakeAuthentication(db);
+  const bridge = createServices(db, policies, testConfig({ signalsDir, ...(rateLimitPerMinute ? { rateLimitPerMinute } : {}) }), log, {
+    now,
+    authenticate: authentication.authenticate,
+    readiness: async () => ({ ok: true, status: 'ready' as const, details: {} }),
     onEvent: (event) => {
       events.push(event);
       if (event.kind === 'decided') decided.push(event.approval.state);
     },
-    now,
-  });
-  const actions = new ActionService({ db, trail, approvals: store, airflowAs: (token) => new AirflowActions(AIRFLOW, { token }), now, confirmTtlMs: 60_000 });
-  const authentication = fakeAuthentication(db);
-  const deferredVotes = new DeferredVotes({ db, trail, service, authenticate: authentication.authenticate, sealer: new Sealer(AUDIT_KEY, 'deferred-vote-token'), log, now });
-  const app = createApp({
-    log,
-    db,
-    service,
-    deferredVotes,
-    actions,
-    trail,
-    metrics,
-    stats: (days, readable) => computeStats(db, days, now(), readable),
-    authenticate: authentication.authenticate,
-    serviceToken: SERVICE_TOKEN,
-    registrations: new RegistrationVerifier(new AirflowActions(AIRFLOW, { username: 'airgate', password: 'pw' }), 'airgate'),
-    rateLimitPerMinute,
-    signalsDir,
-    readiness: async () => ({ ok: true, status: 'ready' as const, details: {} }),
   });
   return {
-    app,
-    service,
-    deferredVotes,
-    store,
-    trail,
+    app: bridge.app,
+    service: bridge.service,
+    deferredVotes: bridge.deferredVotes,
+    store: bridge.store,
+    trail: bridge.trail,
     decided,
     events,
     /** The fake Airflow's answers about people's tokens: hide DAGs from a user, revoke a token. */

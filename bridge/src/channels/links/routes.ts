@@ -3,7 +3,7 @@ import type { ApprovalService, PolicySource } from '../../approvals/service.js';
 import type { StoredApproval } from '../../approvals/store.js';
 import type { AuditTrail } from '../../audit/trail.js';
 import { ApiError } from '../../http/errors.js';
-import { type Policy, type PolicySet, meaningOf, selectPolicy } from '../../policies/index.js';
+import { type Policy, type PolicySet, meaningOf, reasonRequired, selectPolicy } from '../../policies/index.js';
 import { own } from '../../own.js';
 import type { Db } from '../../store/db.js';
 import { escalatedApprovers } from '../../escalations/store.js';
@@ -63,7 +63,6 @@ function paramsFrom(body: Record<string, unknown>, fields: LinkField[]): Record<
 }
 
 const rejects = (set: PolicySet, policy: Policy | null, option: string) => meaningOf(set, policy, option) === 'reject';
-const reasonRequired = (set: PolicySet, policy: Policy | null, option: string) => policy?.reason === 'always' || (policy?.reason === 'on_reject' && rejects(set, policy, option));
 
 /**
  * `GET /a/{token}` shows what the link would do and changes nothing (mail scanners follow links); `POST /a/{token}`

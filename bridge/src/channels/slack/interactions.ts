@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { ApprovalService, PolicySource } from '../../approvals/service.js';
 import type { AuditTrail } from '../../audit/trail.js';
 import { ApiError, unauthorized } from '../../http/errors.js';
-import { meaningOf, selectPolicy } from '../../policies/index.js';
+import { meaningOf, reasonRequired, selectPolicy } from '../../policies/index.js';
 import type { Db } from '../../store/db.js';
 import { z } from '../../zod.js';
 import type { ChannelsConfig } from '../config.js';
@@ -119,9 +119,9 @@ export function slackInteractionRoutes(deps: SlackInteractionDeps): Router {
       const set = deps.policies.current();
       const policy = approval ? selectPolicy(set, approval) : null;
       const rejecting = meaningOf(set, policy, meta.o) === 'reject';
-      const reasonRequired = policy?.reason === 'always' || (policy?.reason === 'on_reject' && rejecting);
-      if (approval?.state === 'pending' && (reasonRequired || rejecting)) {
-        await client.views.open({ trigger_id: payload.trigger_id, view: reasonModal(meta, reasonRequired) });
+      const needsReason = reasonRequired(set, policy, meta.o);
+      if (approval?.state === 'pending' && (needsReason || rejecting)) {
+        await client.views.open({ trigger_id: payload.trigger_id, view: reasonModal(meta, needsReason) });
         res.status(200).end();
         return;
       }

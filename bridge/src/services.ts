@@ -1,0 +1,229 @@
+import type { Logger } from 'pino';
+import { ActionService } from './actions/service.js';
+import { AirflowActions, AirflowClient } from './airflow/client.js';
+import { createApp } from './app.js';
+import { DeferredVotes } from './approvals/deferred/service.js';
+import { Reconciler } from './approvals/reconcile.js';
+import { RegistrationVerifier } from './approvals/registration.js';
+import { type ApprovalEvent, ApprovalService, type PolicySource } from './approvals/service.js';
+import { SqlApprovalStore } from './approvals/store.js';
+import { CheckpointWorker, FileCheckpoints } from './audit/checkpoint.js';
+import { AuditTrail } from './audit/trail.js';
+import type { ChannelName, ChannelsConfig } from './channels/config.js';
+import type { Sender } from './channels/types.js';
+import { type Channels, createChannels, escalatedApprovers } from './channels/wiring.js';
+import { EffectWorker } from './effects/worker.js';
+import { type Readiness, answersWithin, assessReadiness } from './http/readiness.js';
+import { type Authenticator, DagAccess, authenticator } from './identity/dag-access.js';
+import { Sealer } from './identity/sealed.js';
+import { airflowTokenVerifier } from './identity/tokens.js';
+import { createMetrics } from './metrics/registry.js';
+import { computeStats } from './stats/service.js';
+import type { Db } from './store/db.js';
+import { EFFECTS_CHANNEL, PgListener } from './store/wakeups.js';
+
+// Below a load balancer's check timeout (the scale-out profile's HAProxy waits 10 s).
+const READINESS_TIMEOUT_MS = 3000;
+
+/** The bridge's settings as values (main.ts reads them from the environment; tests and benchmarks give them). */
+export interface ServicesConfig {
+  airflowUrl: string;
+  /** The bridge's own Airflow account: the HITL respondent, and who reads Airflow for reconcile and checks. */
+  airflowUsername: string;
+  airflowPassword: string;
+  /** People's Airflow tokens are verified with these ([api_auth] jwt_secret, the JWT audience). */
+  jwtSecret: string;
+  jwtAudience: string;
+  serviceToken: string;
+  auditKey: Uint8Array;
+  /** Where the audit chain's head is checkpointed outside the store; none: no checkpoints. */
+  auditCheckpointFile?: string | null;
+  auditCheckpointIntervalMs?: number;
+  /** Another replica's decisions wake this one's effects through LISTEN/NOTIFY here (PostgreSQL only). */
+  databaseUrl?: string | null;
+  effectsIntervalMs?: number;
+  hitlSettleMs?: number;
+  signalsDir?: string | null;
+  actionConfirmTtlMs?: number;
+  accessCacheMs?: number;
+  rateLimitPerMinute?: number;
+  /** Notifications, timers and deliveries; none: a bridge without channels. */
+  channels?: ChannelsSettings | null;
+}
+
+export interface ChannelsSettings {
+  config: ChannelsConfig;
+  publicUrl: string;
+  linkSecret: Uint8Array | null;
+  smtpUrl?: string | undefined;
+  slackApiUrl?: string | undefined;
+  intervalMs?: number;
+  /** Where the channels file's `secret_env` names are looked up. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** What tests and benchmarks put in place of the real thing. */
+export interface ServicesOverrides {
+  log?: Logger;
+  now?: () => Date;
+  /** How people's tokens are checked (a fake Airflow's answers in tests). */
+  authenticate?: Authenticator;
+  /** Senders used instead of the channels' real ones. */
+  senders?: Partial<Record<ChannelName, Sender>>;
+  readiness?: () => Promise<Readiness>;
+  /** Told of every approval event after the bridge's own listeners. */
+  onEvent?: (event: ApprovalEvent) => void;
+}
+
+/**
+ * The composition root: every service of one bridge, wired once, over `db` and `policies`. main.ts, the
+ * benchmarks and the tests all build the bridge here; only main.ts reads the environment.
+ */
+export function createServices(db: Db, policies: PolicySource, config: ServicesConfig, log: Logger, overrides: Omit<ServicesOverrides, 'log'> = {}) {
+  const now = overrides.now ?? (() => new Date());
+  const trail = new AuditTrail(db, config.auditKey, {
+    checkpoints: config.auditCheckpointFile ? new FileCheckpoints(config.auditCheckpointFile) : null,
+  });
+  const checkpoints = new CheckpointWorker(() => trail.checkpoint(), log, config.auditCheckpointIntervalMs);
+  // The actions client, because deadline outcomes may fail a task (fail_task effects).
+  const airflow = new AirflowActions(config.airflowUrl, { username: config.airflowUsername, password: config.airflowPassword });
+  // People's tokens: verified locally, then Airflow itself is asked (with the token) what the person may reach.
+  const authenticate =
+    overrides.authenticate ??
+    authenticator(
+      airflowTokenVerifier(config.jwtSecret, config.jwtAudience),
+      new DagAccess((token) => new AirflowClient(config.airflowUrl, { token }), { ttlMs: config.accessCacheMs }),
+    );
+  const store = new SqlApprovalStore(db, trail);
+  const signalsDir = config.signalsDir ?? null;
+  const effects = new EffectWorker(db, airflow, trail, log, config.effectsIntervalMs, undefined, config.hitlSettleMs, signalsDir);
+  const metrics = createMetrics({
+    pendingApprovals: () => store.countInState('pending'),
+    bypassedApprovals: () => store.countInState('bypassed'),
+    effects: () => effects.depth(),
+  });
+  // Workers wake on a decision only while the bridge runs; a bridge built and not started applies nothing.
+  let started = false;
+  // Assigned right below: the service announces events to channels, which decide through the service.
+  let channels: Channels | null = null;
+  const service = new ApprovalService({
+    store,
+    policies,
+    escalated: escalatedApprovers(db),
+    onEvent: (event) => {
+      channels?.onEvent(event);
+      if (event.kind === 'decided') {
+        metrics.decisions.inc({ state: event.approval.state });
+        if (started) {
+          void effects.kick();
+          void checkpoints.kick();
+        }
+      }
+      overrides.onEvent?.(event);
+    },
+    now,
+  });
+  const deferredVotes = new DeferredVotes({
+    db,
+    trail,
+    service,
+    authenticate,
+    sealer: new Sealer(config.auditKey, 'deferred-vote-token'),
+    log,
+    now,
+  });
+  const settings = config.channels;
+  channels = settings
+    ? createChannels({
+        db,
+        trail,
+        service,
+        policies,
+        log,
+        env: settings.env,
+        config: settings.config,
+        publicUrl: settings.publicUrl,
+        linkSecret: settings.linkSecret,
+        smtpUrl: settings.smtpUrl,
+        ...(settings.slackApiUrl ? { slackApiUrl: settings.slackApiUrl } : {}),
+        ...(overrides.senders ? { senders: overrides.senders } : {}),
+        timersIntervalMs: settings.intervalMs,
+        deliveriesIntervalMs: settings.intervalMs,
+        now,
+      })
+    : null;
+  channels?.registerMetrics(metrics.registry);
+  const actions = new ActionService({
+    db,
+    trail,
+    approvals: store,
+    airflowAs: (token) => new AirflowActions(config.airflowUrl, { token }),
+    confirmTtlMs: config.actionConfirmTtlMs,
+    now,
+  });
+  const reconciler = new Reconciler(airflow, store, service, config.airflowUsername, log);
+  const readiness =
+    overrides.readiness ??
+    (async () => {
+      const [storeOk, airflowOk, depth, deferred] = await Promise.all([
+        answersWithin(() => db.selectFrom('approval').select('id').limit(1).execute(), READINESS_TIMEOUT_MS),
+        answersWithin(() => airflow.health(), READINESS_TIMEOUT_MS),
+        effects.depth().catch(() => null),
+        deferredVotes.count().catch(() => null),
+      ]);
+      return assessReadiness({ store: storeOk, airflow: airflowOk }, { effects: depth, deferred_votes: deferred, policies: policies.current().version });
+    });
+  const app = createApp({
+    log,
+    db,
+    service,
+    deferredVotes,
+    actions,
+    trail,
+    metrics,
+    stats: (days, readable) => computeStats(db, days, now(), readable),
+    authenticate,
+    ...(channels ? { channels } : {}),
+    serviceToken: config.serviceToken,
+    registrations: new RegistrationVerifier(airflow, config.airflowUsername),
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    signalsDir,
+    readiness,
+  });
+  // Another replica's decisions wake this one's effects worker on commit; alone on SQLite, the kick above does.
+  const listener = config.databaseUrl ? new PgListener(config.databaseUrl, [EFFECTS_CHANNEL], () => void effects.kick(), log) : null;
+
+  return {
+    app,
+    service,
+    store,
+    trail,
+    deferredVotes,
+    actions,
+    channels,
+    effects,
+    reconciler,
+    metrics,
+    /** Starts the workers and loops (reconcile every `reconcileIntervalMs`). */
+    async start(reconcileIntervalMs: number): Promise<void> {
+      await trail.init();
+      await listener?.start();
+      started = true;
+      effects.start();
+      deferredVotes.start();
+      channels?.start();
+      checkpoints.start();
+      void checkpoints.kick();
+      reconciler.start(reconcileIntervalMs);
+    },
+    /** Stops every worker, waits for their last pass, and checkpoints the audit chain's head once more. */
+    async stop(): Promise<void> {
+      started = false;
+      await listener?.close();
+      await Promise.all([reconciler.stop(), effects.stop(), deferredVotes.stop(), channels?.stop()]);
+      await checkpoints.stop();
+      await trail.checkpoint().catch((err: unknown) => log.error({ err: String(err) }, 'audit checkpoint failed'));
+    },
+  };
+}
+export type Services = ReturnType<typeof createServices>;

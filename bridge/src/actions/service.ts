@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type AirflowActions, reasonOf, statusOf } from '../airflow/client.js';
 import type { AuditTrail } from '../audit/trail.js';
-import { ApiError, forbidden, notFound, unavailable } from '../http/errors.js';
+import { Refusal, conflict, forbidden, gone, notFound, unavailable } from '../refusal.js';
 import type { Person } from '../identity/tokens.js';
 import type { ApprovalStore } from '../approvals/store.js';
 import type { Db } from '../store/db.js';
@@ -25,11 +25,11 @@ export interface ActionServiceOptions {
 const list = (ids: readonly string[]) => `${ids.length} task${ids.length === 1 ? '' : 's'}${ids.length ? `: ${[...ids].sort().join(', ')}` : ''}`;
 
 /** Maps Airflow's refusal of the person to the contract; anything else means Airflow cannot apply it now. */
-function fromAirflow(err: unknown): ApiError {
+function fromAirflow(err: unknown): Refusal {
   const status = statusOf(err);
   if (status === 401 || status === 403) return forbidden('Airflow does not allow you this action');
   if (status === 404) return notFound('Airflow does not know that DAG, run, task or asset');
-  if (status === 409 || status === 400 || status === 422) return new ApiError(409, 'conflict', `Airflow refused: ${String((err as Error).message)}`);
+  if (status === 409 || status === 400 || status === 422) return conflict(`Airflow refused: ${String((err as Error).message)}`);
   return unavailable(`Airflow did not apply it (${reasonOf(err)}); nothing was changed`);
 }
 
@@ -99,7 +99,7 @@ export class ActionService {
       await this.refuseBypass(request, await this.dryRun(airflow, request));
       result = await this.apply(airflow, request, person);
     } catch (err) {
-      const error = err instanceof ApiError ? err : fromAirflow(err);
+      const error = err instanceof Refusal ? err : fromAirflow(err);
       // Nothing changed in Airflow, so the person may try again while the confirmation is valid.
       await db.updateTable('action_confirmation').set({ used_at: null }).where('token', '=', confirmationToken).execute();
       await trail.append(db, {
@@ -107,7 +107,7 @@ export class ActionService {
         action: 'action.failed',
         channel: 'ui',
         reason: request.reason,
-        details: { request, status: error.status, message: error.message },
+        details: { request, kind: error.kind, message: error.message },
       });
       throw error;
     }
@@ -131,10 +131,9 @@ export class ActionService {
     const [waiting] = await this.options.approvals.findPendingTasks(request.dag_id, request.run_id, [...new Set([request.task_id, ...affected])]);
     if (!waiting) return;
     const verb = request.kind === 'mark_task' ? `mark ${waiting.task_id} ${request.state}` : `clear ${waiting.task_id}`;
-    throw new ApiError(
-      409,
-      'approval_pending',
+    throw conflict(
       `${waiting.task_id} waits for approval ${waiting.id}: decide it in airgate (Approvals, /api/v1/approvals/${waiting.id}) instead of trying to ${verb}`,
+      'approval_pending',
     );
   }
 
@@ -145,13 +144,13 @@ export class ActionService {
     return [];
   }
 
-  private async whyNot(person: Person, token: string, now: string): Promise<ApiError> {
+  private async whyNot(person: Person, token: string, now: string): Promise<Refusal> {
     const row = await this.options.db.selectFrom('action_confirmation').selectAll().where('token', '=', token).executeTakeFirst();
     if (!row) return notFound('no such confirmation');
     if (row.user !== person.user) return forbidden('this confirmation belongs to someone else');
-    if (row.used_at) return new ApiError(410, 'gone', 'this confirmation was already used');
-    if (row.expires_at <= now) return new ApiError(410, 'gone', 'this confirmation expired; prepare the action again');
-    return new ApiError(409, 'conflict', 'the confirmation could not be claimed');
+    if (row.used_at) return gone('this confirmation was already used');
+    if (row.expires_at <= now) return gone('this confirmation expired; prepare the action again');
+    return conflict('the confirmation could not be claimed');
   }
 
   /** What confirming will do, in words a person can check, from Airflow's own dry runs where it has them. */

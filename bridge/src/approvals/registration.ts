@@ -1,7 +1,7 @@
 import type { AirflowClient, HitlDetail } from '../airflow/client.js';
 import { statusOf } from '../airflow/client.js';
 import { canonicalJson, toJsonValue } from '../audit/canonical.js';
-import { ApiError } from '../http/errors.js';
+import { Refusal, forbidden, unavailable } from '../refusal.js';
 import type { ApprovalRegistration } from './schemas.js';
 import type { ApprovalRequest } from './store.js';
 
@@ -36,7 +36,7 @@ export async function requestFromHitl(airflow: AirflowView, detail: HitlDetail):
 /** The fields a registration may not choose: they select the policy and who counts as requester. */
 const CHECKED = ['requester', 'tags', 'values'] as const;
 
-const refuse = (field: string, message: string) => new ApiError(403, 'registration_unverified', message, field);
+const refuse = (field: string, message: string) => forbidden(message, 'registration_unverified', field);
 
 /** Throws 403 naming the first field the claim states differently from `truth` (Airflow's, or what was stored from it). */
 export function checkClaim(claim: Pick<ApprovalRequest, (typeof CHECKED)[number]>, truth: Pick<ApprovalRequest, (typeof CHECKED)[number]>): void {
@@ -65,9 +65,9 @@ export class RegistrationVerifier {
     try {
       truth = claim.external ? await this.external(claim, now) : await this.hitl(claim);
     } catch (err) {
-      if (err instanceof ApiError) throw err;
+      if (err instanceof Refusal) throw err;
       if (statusOf(err) === 404) throw refuse('task_id', `Airflow has no ${claim.external ? 'task instance' : 'HITL request'} ${claim.dag_id}/${claim.run_id}/${claim.task_id}[${claim.map_index}]`);
-      throw new ApiError(503, 'airflow_unavailable', 'Airflow could not be asked to confirm the request; nothing was registered');
+      throw unavailable('Airflow could not be asked to confirm the request; nothing was registered', 'airflow_unavailable');
     }
     checkClaim(claim, truth);
     return truth;

@@ -1,6 +1,7 @@
 import { type RequestHandler, Router } from 'express';
 import { personOf, scopeOf, tokenOf } from '../http/auth.js';
-import { ApiError, notFound, parse } from '../http/errors.js';
+import { parse } from '../http/errors.js';
+import { notFound, unprocessable } from '../refusal.js';
 import { AirflowUnavailable } from '../identity/dag-access.js';
 import type { DeferredVotes } from './deferred/service.js';
 import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, ApprovalRegistration, BypassRequest, DeferredVote, VoteRequest } from './schemas.js';
@@ -66,8 +67,8 @@ export function registrationHandler(service: ApprovalService, signalsDir: string
   return async (req, res) => {
     const body = parse(ApprovalRegistration, req.body ?? {}, 'body');
     if (body.signals.some((s) => s.kind === 'file')) {
-      if (!signalsDir) throw new ApiError(422, 'signals_unavailable', 'this bridge has no AIRGATE_SIGNALS_DIR for file signals', 'signals');
-      if (!signalFileParts(body)) throw new ApiError(422, 'invalid_path', 'dag_id, run_id and task_id must be valid file names for a file signal', 'signals');
+      if (!signalsDir) throw unprocessable('signals_unavailable', 'this bridge has no AIRGATE_SIGNALS_DIR for file signals', 'signals');
+      if (!signalFileParts(body)) throw unprocessable('invalid_path', 'dag_id, run_id and task_id must be valid file names for a file signal', 'signals');
     }
     const known = await service.findByTaskTry(body);
     // A repeated registration must say what the first one proved; it changes nothing it proved.

@@ -1,4 +1,4 @@
-import { ApiError, conflict, forbidden, notFound } from '../http/errors.js';
+import { Refusal, conflict, forbidden, notFound, unprocessable } from '../refusal.js';
 import type { Person } from '../identity/tokens.js';
 import type { DagScope } from '../identity/dag-access.js';
 import { closingEffects, taskKey } from '../effects/build.js';
@@ -246,7 +246,7 @@ export class ApprovalService {
         action: 'vote.refused',
         channel: ctx.channel,
         reason: input.reason ?? null,
-        details: { option: input.option, status: err.status, code: err.code, message: err.message, policy_version: set.version },
+        details: { option: input.option, kind: err.kind, code: err.code, message: err.message, policy_version: set.version },
       }),
     );
     const view = await this.view(id);
@@ -277,23 +277,23 @@ export class ApprovalService {
     const approval = locked.approval;
     if (approval.state !== 'pending') throw conflict(`approval is already ${approval.state}`);
     if (!airflowAllows) {
-      throw new ApiError(403, 'airflow_forbidden', `Airflow does not let ${person.user} change tasks of DAG ${approval.dag_id}, which deciding needs`);
+      throw new Refusal('forbidden', 'airflow_forbidden', `Airflow does not let ${person.user} change tasks of DAG ${approval.dag_id}, which deciding needs`);
     }
     if (!approval.options.includes(input.option)) {
-      throw new ApiError(422, 'invalid_option', `option must be one of ${approval.options.join(', ')}`, 'option');
+      throw unprocessable('invalid_option', `option must be one of ${approval.options.join(', ')}`, 'option');
     }
     const { policy, policy_error } = resolvePolicy(set, approval);
-    if (policy_error) throw new ApiError(409, 'policy_error', `this approval is held until the policies file or the request is fixed: ${policy_error}`);
+    if (policy_error) throw conflict(`this approval is held until the policies file or the request is fixed: ${policy_error}`, 'policy_error');
     if (!policy) throw forbidden('no policy covers this approval, so nobody may decide it');
     const levelIndex = Math.min(approval.level, policy.levels.length);
     const level = this.levelOf(policy, approval, escalated);
     const check = checkVote(level, person, input, this.context(set, policy, approval));
-    if (!check.ok) throw new ApiError(check.status, check.kind, check.message, 'field' in check ? check.field : undefined);
+    if (!check.ok) throw new Refusal(check.refusal, check.kind, check.message, 'field' in check ? check.field : undefined);
     const rejecting = meaningOf(set, policy, input.option) === 'reject';
     // A "no" needs no form input, but what it gives (feedback, say) reaches Airflow too, so it must fit the form.
     const given = input.params_input ?? {};
     const formProblem = rejecting && Object.keys(given).length === 0 ? null : hitlFormProblem(approval.params, given);
-    if (formProblem) throw new ApiError(422, 'form_invalid', formProblem.message, formProblem.field);
+    if (formProblem) throw unprocessable('form_invalid', formProblem.message, formProblem.field);
 
     const vote = {
       user: person.user,
@@ -378,7 +378,7 @@ export class ApprovalService {
         action: 'bypass.refused',
         channel: BREAK_GLASS_CHANNEL,
         reason: input.reason,
-        details: { status: err.status, code: err.code, message: err.message, policy_version: set.version },
+        details: { kind: err.kind, code: err.code, message: err.message, policy_version: set.version },
       }),
     );
     const view = await this.view(id);
@@ -388,15 +388,15 @@ export class ApprovalService {
   }
 
   /**
-   * Runs `work` on the locked approval. A refusal (an ApiError other than a 409 conflict) is audited as `refused`
+   * Runs `work` on the locked approval. A refusal (other than a conflict with the approval's state) is audited as `refused`
    * says and committed, then raised once the transaction has ended; anything else rolls back.
    */
-  private async refusalsAudited<T>(id: string, work: (locked: LockedApproval) => Promise<T>, refused: (err: ApiError) => NewAuditEntry): Promise<T> {
-    const result = await this.store.withLockedApproval(id, async (locked): Promise<{ done: T } | { refusal: ApiError }> => {
+  private async refusalsAudited<T>(id: string, work: (locked: LockedApproval) => Promise<T>, refused: (err: Refusal) => NewAuditEntry): Promise<T> {
+    const result = await this.store.withLockedApproval(id, async (locked): Promise<{ done: T } | { refusal: Refusal }> => {
       try {
         return { done: await work(locked) };
       } catch (err) {
-        if (!(err instanceof ApiError) || err.status === 409) throw err;
+        if (!(err instanceof Refusal) || err.kind === 'conflict') throw err;
         await locked.audit(refused(err));
         return { refusal: err };
       }
@@ -412,19 +412,19 @@ export class ApprovalService {
     if (approval.state !== 'pending') throw conflict(`approval is already ${approval.state}`);
     if (approval.review_of) throw conflict('a break-glass review is decided by its reviewers; it cannot be bypassed');
     if (!airflowAllows) {
-      throw new ApiError(403, 'airflow_forbidden', `Airflow does not let ${person.user} change tasks of DAG ${approval.dag_id}, which bypassing needs`);
+      throw new Refusal('forbidden', 'airflow_forbidden', `Airflow does not let ${person.user} change tasks of DAG ${approval.dag_id}, which bypassing needs`);
     }
     const policy = selectPolicy(set, approval);
-    if (!policy?.break_glass) throw new ApiError(403, 'break_glass_not_allowed', `policy "${approval.policy ?? 'none'}" allows no break-glass bypass of this approval`);
+    if (!policy?.break_glass) throw new Refusal('forbidden', 'break_glass_not_allowed', `policy "${approval.policy ?? 'none'}" allows no break-glass bypass of this approval`);
     if (!isEligible(set, policy.break_glass.allowed, person, approval.requester)) {
-      throw new ApiError(403, 'break_glass_not_allowed', `${person.user} is not allowed to break the glass under policy "${policy.name}"`);
+      throw new Refusal('forbidden', 'break_glass_not_allowed', `${person.user} is not allowed to break the glass under policy "${policy.name}"`);
     }
     if (!policy.self_approval && requestersOf(this.context(set, policy, approval)).includes(person.user)) {
-      throw new ApiError(403, 'self_approval', `policy "${policy.name}" does not let the requester bypass their own request`);
+      throw new Refusal('forbidden', 'self_approval', `policy "${policy.name}" does not let the requester bypass their own request`);
     }
     const option = input.option ?? approval.options.find((o) => meaningOf(set, policy, o) === 'approve');
     if (!option || !approval.options.includes(option) || meaningOf(set, policy, option) !== 'approve') {
-      throw new ApiError(422, 'invalid_option', `a bypass answers with an approving option of ${approval.options.join(', ')}`, 'option');
+      throw unprocessable('invalid_option', `a bypass answers with an approving option of ${approval.options.join(', ')}`, 'option');
     }
     const review_of = { approval_id: approval.id, policy: policy.name, by: person.user, reason: input.reason };
     const reviewRequest = {

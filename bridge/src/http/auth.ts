@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { ApiError, unauthorized } from './errors.js';
+import { unauthenticated } from '../refusal.js';
+import { ApiError } from './errors.js';
 import type { AirflowUnavailable, Authenticator, DagScope } from '../identity/dag-access.js';
 import type { Person } from '../identity/tokens.js';
 
@@ -25,7 +26,7 @@ export function requirePerson(authenticate: Authenticator) {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) return next(unauthorized('missing bearer token'));
+    if (!match?.[1]) return next(unauthenticated('missing bearer token'));
     try {
       const authenticated = await authenticate(match[1]);
       req.person = authenticated.person;
@@ -40,18 +41,18 @@ export function requirePerson(authenticate: Authenticator) {
 }
 
 export function personOf(req: Request): Person {
-  if (!req.person) throw unauthorized('missing bearer token');
+  if (!req.person) throw unauthenticated('missing bearer token');
   return req.person;
 }
 
 export function tokenOf(req: Request): string {
-  if (!req.personToken) throw unauthorized('missing bearer token');
+  if (!req.personToken) throw unauthenticated('missing bearer token');
   return req.personToken;
 }
 
 export function scopeOf(req: Request): DagScope {
   if (req.airflowDown) throw req.airflowDown;
-  if (!req.scope) throw unauthorized('missing bearer token');
+  if (!req.scope) throw unauthenticated('missing bearer token');
   return req.scope;
 }
 
@@ -76,6 +77,6 @@ export function requireServiceToken(expected: string) {
   return (req: Request, _res: Response, next: NextFunction) => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
     const got = createHash('sha256').update(match?.[1] ?? '').digest();
-    next(match && timingSafeEqual(got, want) ? undefined : unauthorized('service token required'));
+    next(match && timingSafeEqual(got, want) ? undefined : unauthenticated('service token required'));
   };
 }

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { Refusal, type RefusalKind, unavailable } from '../refusal.js';
 import { isStoreUnreachable } from '../store/db.js';
 import { z } from '../zod.js';
 
@@ -9,7 +10,7 @@ export const ErrorBody = z
   .openapi('Error');
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-/** An error a client can act on; the message says what to change, the field names where. */
+/** An error of the HTTP layer itself (a malformed request, a method, a limit); the domain's are Refusals. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -22,11 +23,18 @@ export class ApiError extends Error {
 }
 
 export const badRequest = (message: string, field?: string) => new ApiError(400, 'bad_request', message, field);
-export const unauthorized = (message: string) => new ApiError(401, 'unauthorized', message);
-export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
-export const notFound = (message: string) => new ApiError(404, 'not_found', message);
-export const conflict = (message: string) => new ApiError(409, 'conflict', message);
-export const unavailable = (message: string) => new ApiError(503, 'unavailable', message);
+
+/** The one place a refusal's kind becomes an HTTP status. */
+const STATUS: Record<RefusalKind, number> = {
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  unprocessable: 422,
+  unavailable: 503,
+};
+export const statusOf = (err: ApiError | Refusal): number => (err instanceof Refusal ? STATUS[err.kind] : err.status);
 
 /** Parse with a schema or fail with 400 naming the first offending field. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
@@ -40,13 +48,13 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: str
 }
 
 export const notFoundRoute: RequestHandler = (req, _res, next) => {
-  next(notFound(`no route for ${req.method} ${req.path}`));
+  next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`));
 };
 
 export function errorHandler(log: { error: (obj: unknown, msg: string) => void }): ErrorRequestHandler {
   return (err, _req, res, _next) => {
-    let apiError: ApiError;
-    if (err instanceof ApiError) apiError = err;
+    let apiError: ApiError | Refusal;
+    if (err instanceof ApiError || err instanceof Refusal) apiError = err;
     else if (err?.type === 'entity.parse.failed') apiError = badRequest('body: malformed JSON', 'body');
     else if (err?.type === 'entity.too.large') apiError = new ApiError(413, 'too_large', 'body: too large', 'body');
     else if (isStoreUnreachable(err)) {
@@ -59,6 +67,6 @@ export function errorHandler(log: { error: (obj: unknown, msg: string) => void }
     const body: ErrorBody = {
       error: { code: apiError.code, message: apiError.message, ...(apiError.field ? { field: apiError.field } : {}) },
     };
-    res.status(apiError.status).json(body);
+    res.status(statusOf(apiError)).json(body);
   };
 }

@@ -52,11 +52,11 @@ describe("Airflow's answers about a person's token", () => {
 
   it('refuses a token Airflow refuses (revoked at logout, expired) with 401, and answers 503 while Airflow is down', async () => {
     airflowServer.use(http.get(api('/dags'), () => HttpResponse.json({ detail: 'Invalid JWT token' }, { status: 403 })));
-    await expect(access().scope('revoked', person)).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    await expect(access().scope('revoked', person)).rejects.toMatchObject({ kind: 'unauthenticated', code: 'unauthorized' });
     airflowServer.use(http.get(api('/dags'), () => HttpResponse.json({ detail: 'Token Expired' }, { status: 401 })));
-    await expect(access().scope('expired', person)).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    await expect(access().scope('expired', person)).rejects.toMatchObject({ kind: 'unauthenticated', code: 'unauthorized' });
     airflowServer.use(http.get(api('/dags'), () => HttpResponse.json({ detail: 'boom' }, { status: 500 })));
-    await expect(access().scope('any', person)).rejects.toMatchObject({ status: 503, code: 'unavailable' });
+    await expect(access().scope('any', person)).rejects.toMatchObject({ kind: 'unavailable', code: 'unavailable' });
   });
 
   it("asks whether the person may change the task with the task's dry run, which changes nothing", async () => {

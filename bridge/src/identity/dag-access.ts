@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { type TaskInstanceKey, tokenRefused } from '../airflow/client.js';
-import { ApiError, unauthorized } from '../http/errors.js';
+import { Refusal, unauthenticated } from '../refusal.js';
 import type { Person, TokenVerifier } from './tokens.js';
 
 /** What Airflow answers about the caller of one token: asked with that token, so Airflow's auth manager decides. */
@@ -29,15 +29,15 @@ interface Entry {
 const taskKey = (k: TaskInstanceKey) => JSON.stringify([k.dag_id, k.run_id, k.task_id, k.map_index]);
 
 /** Airflow could not be asked what a person may do (down, restarting, unreachable): 503, and votes wait for it. */
-export class AirflowUnavailable extends ApiError {
+export class AirflowUnavailable extends Refusal {
   constructor(message = 'Airflow did not answer what this person may read and decide; try again') {
-    super(503, 'unavailable', message);
+    super('unavailable', 'unavailable', message);
   }
 }
 
-/** Maps Airflow's refusal of the token to 401 (signed out: Airflow revoked it) and anything else to 503. */
+/** Maps Airflow's refusal of the token to unauthenticated (signed out: Airflow revoked it), anything else to unavailable. */
 function refusal(err: unknown): Error {
-  if (tokenRefused(err)) return unauthorized('Airflow no longer accepts this token (signed out or revoked); sign in again');
+  if (tokenRefused(err)) return unauthenticated('Airflow no longer accepts this token (signed out or revoked); sign in again');
   return new AirflowUnavailable();
 }
 

@@ -1,6 +1,6 @@
 import { errors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import { unauthorized } from '../http/errors.js';
+import { unauthenticated } from '../refusal.js';
 
 export interface Person {
   /** Airflow's user name; the token's subject. */
@@ -22,8 +22,8 @@ export function airflowTokenVerifier(secret: string, audience: string) {
       const claims = Claims.parse(payload);
       return { user: claims.sub, role: claims.role ?? null };
     } catch (err) {
-      if (err instanceof errors.JWTExpired) throw unauthorized('token expired');
-      throw unauthorized('invalid token');
+      if (err instanceof errors.JWTExpired) throw unauthenticated('token expired');
+      throw unauthenticated('invalid token');
     }
   };
 }

@@ -217,7 +217,7 @@ describe('self-approval', () => {
     expect(checkVote(l, { user: 'alice', role: null }, { option: 'Approve' }, ctx)).toMatchObject({
       ok: false,
       kind: 'self_approval',
-      status: 403,
+      refusal: 'forbidden',
     });
     expect(evaluateLevel(l, [approve('alice')], ctx)).toMatchObject({ status: 'open', needed: 2, approvals: 0 });
     expect(evaluateLevel(l, [approve('bob'), approve('carol')], ctx)).toMatchObject({ status: 'approved', needed: 2 });
@@ -242,7 +242,7 @@ describe('unattended runs: who counts as requester', () => {
   it('refuses them as self-approval and leaves them out of M', () => {
     const [l, base] = level(single(['group:three', 'group:legal'], 'unanimous', unattended), null);
     const ctx = { ...base, owners: ['bob'] };
-    expect(checkVote(l, { user: 'bob', role: null }, { option: 'Approve' }, ctx)).toMatchObject({ ok: false, kind: 'self_approval', status: 403 });
+    expect(checkVote(l, { user: 'bob', role: null }, { option: 'Approve' }, ctx)).toMatchObject({ ok: false, kind: 'self_approval', refusal: 'forbidden' });
     expect(checkVote(l, { user: 'erin', role: null }, { option: 'Approve' }, ctx)).toMatchObject({ ok: false, kind: 'self_approval' });
     expect(checkVote(l, { user: 'carol', role: null }, { option: 'Approve' }, ctx)).toEqual({ ok: true });
     expect(evaluateLevel(l, [approve('alice'), approve('carol')], ctx)).toMatchObject({ status: 'approved', needed: 2 });
@@ -260,7 +260,7 @@ describe('checkVote', () => {
     expect(checkVote(l, { user: 'ivan', role: 'admin' }, { option: 'Approve' }, ctx)).toEqual({
       ok: false,
       kind: 'not_eligible',
-      status: 403,
+      refusal: 'forbidden',
       message: 'ivan is not an approver at level "l"',
     });
   });
@@ -280,7 +280,7 @@ describe('checkVote', () => {
     expect(checkVote(l, bob, { option: 'Reject', reason: '  ' }, ctx)).toEqual({
       ok: false,
       kind: 'reason_required',
-      status: 422,
+      refusal: 'unprocessable',
       field: 'reason',
       message: 'a reason is required to reject',
     });
@@ -321,7 +321,7 @@ describe('checkVote', () => {
       expect(vote({ cost_center: 'ops' })).toEqual({
         ok: false,
         kind: 'form_invalid',
-        status: 422,
+        refusal: 'unprocessable',
         field: 'amount',
         message: 'amount is required',
       });

@@ -152,12 +152,12 @@ export interface VoteInput {
   readonly params_input?: Readonly<Record<string, unknown>>;
 }
 
-/** Why a vote is refused, with the HTTP status and (for 422) the field to fix. */
+/** Why a vote is refused: the refusal's kind and, for a request to fix, the field. */
 export type VoteRefusal =
-  | { readonly kind: 'not_eligible'; readonly status: 403; readonly message: string }
-  | { readonly kind: 'self_approval'; readonly status: 403; readonly message: string }
-  | { readonly kind: 'reason_required'; readonly status: 422; readonly field: 'reason'; readonly message: string }
-  | { readonly kind: 'form_invalid'; readonly status: 422; readonly field: string; readonly message: string };
+  | { readonly kind: 'not_eligible'; readonly refusal: 'forbidden'; readonly message: string }
+  | { readonly kind: 'self_approval'; readonly refusal: 'forbidden'; readonly message: string }
+  | { readonly kind: 'reason_required'; readonly refusal: 'unprocessable'; readonly field: 'reason'; readonly message: string }
+  | { readonly kind: 'form_invalid'; readonly refusal: 'unprocessable'; readonly field: string; readonly message: string };
 
 export type VoteCheck = { readonly ok: true } | ({ readonly ok: false } & VoteRefusal);
 
@@ -170,19 +170,19 @@ export function reasonRequired(set: PolicySet, policy: Policy | null, option: st
 export function checkVote(level: Level, voter: Voter, input: VoteInput, ctx: LevelContext): VoteCheck {
   const { set, policy, requester } = ctx;
   if (!groupsOf(level).some((group) => isEligible(set, group.approvers, voter, requester))) {
-    return { ok: false, kind: 'not_eligible', status: 403, message: `${voter.user} is not an approver at level "${level.name}"` };
+    return { ok: false, kind: 'not_eligible', refusal: 'forbidden', message: `${voter.user} is not an approver at level "${level.name}"` };
   }
   if (!policy.self_approval && requestersOf(ctx).includes(voter.user)) {
     const who = requester === null ? 'who counts as requester of this unattended run' : 'the requester';
-    return { ok: false, kind: 'self_approval', status: 403, message: `policy "${policy.name}" does not let ${who} approve their own request` };
+    return { ok: false, kind: 'self_approval', refusal: 'forbidden', message: `policy "${policy.name}" does not let ${who} approve their own request` };
   }
   const rejecting = meaningOf(set, policy, input.option) === 'reject';
   if (reasonRequired(set, policy, input.option) && !input.reason?.trim()) {
     const message = policy.reason === 'always' ? 'a reason is required' : 'a reason is required to reject';
-    return { ok: false, kind: 'reason_required', status: 422, field: 'reason', message };
+    return { ok: false, kind: 'reason_required', refusal: 'unprocessable', field: 'reason', message };
   }
   // The form is the data the DAG continues with, so approving votes fill it; a rejection gives its reason instead.
   const problem = rejecting ? null : formProblem(policy.form, input.params_input ?? {});
-  if (problem) return { ok: false, kind: 'form_invalid', status: 422, field: problem.field, message: problem.message };
+  if (problem) return { ok: false, kind: 'form_invalid', refusal: 'unprocessable', field: problem.field, message: problem.message };
   return { ok: true };
 }

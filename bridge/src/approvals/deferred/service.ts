@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuditTrail } from '../../audit/trail.js';
-import { ApiError, conflict } from '../../http/errors.js';
+import { Refusal, conflict } from '../../refusal.js';
 import { AirflowUnavailable, type Authenticator } from '../../identity/dag-access.js';
 import type { Sealer } from '../../identity/sealed.js';
 import type { Person } from '../../identity/tokens.js';
@@ -99,7 +99,7 @@ export class DeferredVotes extends PeriodicWorker {
       authenticated = await this.o.authenticate(token);
     } catch (err) {
       // An expired token, or one Airflow revoked at sign-out: the person no longer vouches for the vote.
-      if (err instanceof ApiError && err.status === 401) return this.drop(row, 'token_invalid', err.message);
+      if (err instanceof Refusal && err.kind === 'unauthenticated') return this.drop(row, 'token_invalid', err.message);
       throw err;
     }
     if (!authenticated.scope) return this.release(row, authenticated.airflowDown.message);
@@ -115,7 +115,7 @@ export class DeferredVotes extends PeriodicWorker {
     } catch (err) {
       if (err instanceof AirflowUnavailable) return this.release(row, err.message);
       // Refused as a vote arriving now would be (vote.refused is audited for policy and permission refusals).
-      if (err instanceof ApiError) return this.drop(row, err.code, err.message);
+      if (err instanceof Refusal) return this.drop(row, err.code, err.message);
       throw err;
     }
   }

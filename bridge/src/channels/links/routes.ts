@@ -2,7 +2,8 @@ import express, { type Request, type Response, Router } from 'express';
 import type { ApprovalService, PolicySource } from '../../approvals/service.js';
 import type { StoredApproval } from '../../approvals/store.js';
 import type { AuditTrail } from '../../audit/trail.js';
-import { ApiError } from '../../http/errors.js';
+import { statusOf } from '../../http/errors.js';
+import { Refusal } from '../../refusal.js';
 import { type Policy, type PolicySet, meaningOf, reasonRequired, selectPolicy } from '../../policies/index.js';
 import { own } from '../../own.js';
 import type { Db } from '../../store/db.js';
@@ -19,8 +20,8 @@ export interface LinkRouteDeps {
   now?: () => Date;
 }
 
-type Refusal = { ok: false; status: number; title: string; message: string };
-type Resolved = { ok: true; claims: LinkClaims; approval: StoredApproval; policy: Policy | null } | Refusal;
+type RefusedLink = { ok: false; status: number; title: string; message: string };
+type Resolved = { ok: true; claims: LinkClaims; approval: StoredApproval; policy: Policy | null } | RefusedLink;
 
 const FIELD_TYPES = new Set(['string', 'number', 'integer', 'boolean']);
 
@@ -74,7 +75,7 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
   const escalated = escalatedApprovers(deps.db);
   const now = deps.now ?? (() => new Date());
 
-  async function refuse(why: string, status: number, title: string, message: string, claims: Partial<LinkClaims> | null): Promise<Refusal> {
+  async function refuse(why: string, status: number, title: string, message: string, claims: Partial<LinkClaims> | null): Promise<RefusedLink> {
     await deps.trail.append(deps.db, {
       actor: claims?.sub ?? 'anonymous',
       action: 'link.refused',
@@ -143,14 +144,14 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
       );
       send(res, 200, messagePage('Decision recorded', `${claims.opt} by ${claims.sub} is recorded. The approval is now ${view.state}.`));
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      if (err.status === 422) {
+      if (!(err instanceof Refusal)) throw err;
+      if (err.kind === 'unprocessable') {
         // Something the person can fix on the page: the link stays usable.
         await deps.db.deleteFrom('link_use').where('jti', '=', claims.jti).execute();
         const page = confirmPage({ approval, user: claims.sub, option: claims.opt, reasonRequired: reasonRequired(deps.policies.current(), policy, claims.opt), fields, error: err.message, given: { ...(reason ? { reason } : {}), params: params_input } });
         return send(res, 422, page);
       }
-      send(res, err.status, messagePage('Not recorded', err.message));
+      send(res, statusOf(err), messagePage('Not recorded', err.message));
     }
   });
 

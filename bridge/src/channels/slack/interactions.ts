@@ -3,7 +3,8 @@ import express, { type Request, Router } from 'express';
 import type { Logger } from 'pino';
 import type { ApprovalService, PolicySource } from '../../approvals/service.js';
 import type { AuditTrail } from '../../audit/trail.js';
-import { ApiError, unauthorized } from '../../http/errors.js';
+import { ApiError } from '../../http/errors.js';
+import { Refusal, unauthenticated } from '../../refusal.js';
 import { meaningOf, reasonRequired, selectPolicy } from '../../policies/index.js';
 import type { Db } from '../../store/db.js';
 import { z } from '../../zod.js';
@@ -70,11 +71,11 @@ export function slackInteractionRoutes(deps: SlackInteractionDeps): Router {
     const timestamp = req.get('x-slack-request-timestamp');
     if (!freshTimestamp(timestamp, deps.now())) {
       await refuse('stale_timestamp');
-      throw unauthorized('X-Slack-Request-Timestamp missing or more than 5 minutes off');
+      throw unauthenticated('X-Slack-Request-Timestamp missing or more than 5 minutes off');
     }
     if (!sameSignature(slackSignature(deps.signingSecret, timestamp!, raw), req.get('x-slack-signature') ?? '')) {
       await refuse('bad_signature');
-      throw unauthorized('bad X-Slack-Signature');
+      throw unauthenticated('bad X-Slack-Signature');
     }
     const payload = Payload.safeParse(JSON.parse(new URLSearchParams(raw.toString('utf8')).get('payload') ?? 'null'));
     if (!payload.success) throw new ApiError(400, 'bad_request', 'payload: not an interaction airgate handles', 'payload');
@@ -128,7 +129,7 @@ export function slackInteractionRoutes(deps: SlackInteractionDeps): Router {
       try {
         await decide(meta, user, undefined, `slack:${payload.trigger_id}`);
       } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
+        if (!(err instanceof Refusal)) throw err;
         await tellPrivately(c, payload.user.id, `Not recorded: ${err.message}`);
       }
       res.status(200).end();
@@ -146,7 +147,7 @@ export function slackInteractionRoutes(deps: SlackInteractionDeps): Router {
       await decide(meta, user, reason, `slack:${payload.view.id}`);
       res.status(200).end();
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
+      if (!(err instanceof Refusal)) throw err;
       // Shown under the reason box; the modal stays open so a missing reason can be given.
       res.json({ response_action: 'errors', errors: { reason: err.message } });
     }

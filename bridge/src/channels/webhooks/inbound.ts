@@ -1,7 +1,8 @@
 import express, { type Request, Router } from 'express';
 import type { ApprovalService } from '../../approvals/service.js';
 import type { AuditTrail } from '../../audit/trail.js';
-import { ApiError, type ErrorBody, forbidden, notFound, parse, unauthorized } from '../../http/errors.js';
+import { ApiError, type ErrorBody, parse, statusOf } from '../../http/errors.js';
+import { Refusal, conflict, forbidden, notFound, unauthenticated } from '../../refusal.js';
 import type { Db } from '../../store/db.js';
 import { z } from '../../zod.js';
 import { Approval } from '../../approvals/schemas.js';
@@ -36,7 +37,7 @@ export interface InboundHookDeps {
   now: () => Date;
 }
 
-const errorBody = (err: ApiError): ErrorBody => ({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+const errorBody = (err: ApiError | Refusal): ErrorBody => ({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
 
 /**
  * `POST /hooks/{source}`: another system votes for one of its users. The raw body is authenticated with the source's
@@ -46,8 +47,8 @@ const errorBody = (err: ApiError): ErrorBody => ({ error: { code: err.code, mess
  */
 export function inboundHookRoutes(deps: InboundHookDeps): Router {
   const router = Router();
-  const refuse = async (source: string, why: string, err: ApiError, details: Record<string, unknown> = {}) => {
-    await deps.trail.append(deps.db, { actor: `webhook:${source}`, action: 'hook.refused', channel: `webhook:${source}`, details: { why, status: err.status, ...details }, at: deps.now().toISOString() });
+  const refuse = async (source: string, why: string, err: Refusal, details: Record<string, unknown> = {}) => {
+    await deps.trail.append(deps.db, { actor: `webhook:${source}`, action: 'hook.refused', channel: `webhook:${source}`, details: { why, kind: err.kind, ...details }, at: deps.now().toISOString() });
     return err;
   };
 
@@ -56,14 +57,14 @@ export function inboundHookRoutes(deps: InboundHookDeps): Router {
     const hook = own(deps.config.webhooks.inbound, source);
     if (!hook) throw notFound(`no webhook source ${source}`);
     const timestamp = req.get('x-airgate-timestamp');
-    if (!freshTimestamp(timestamp, deps.now())) throw await refuse(source, 'stale_timestamp', unauthorized('X-Airgate-Timestamp missing or more than 5 minutes off'));
+    if (!freshTimestamp(timestamp, deps.now())) throw await refuse(source, 'stale_timestamp', unauthenticated('X-Airgate-Timestamp missing or more than 5 minutes off'));
     const delivery = DeliveryId.safeParse(req.get('x-airgate-delivery'));
     if (!delivery.success) throw new ApiError(400, 'bad_request', 'X-Airgate-Delivery is required', 'X-Airgate-Delivery');
     // The signature covers the bytes sent; a JSON parser that ran first has lost them.
     const body: unknown = req.body ?? Buffer.alloc(0);
     if (!Buffer.isBuffer(body)) throw new Error('POST /hooks needs the raw body: mount the channels public routes before express.json()');
     const expected = webhookSignature(own(deps.env, hook.secret_env) ?? '', timestamp!, delivery.data, body);
-    if (!sameSignature(expected, req.get('x-airgate-signature') ?? '')) throw await refuse(source, 'bad_signature', unauthorized('bad X-Airgate-Signature'));
+    if (!sameSignature(expected, req.get('x-airgate-signature') ?? '')) throw await refuse(source, 'bad_signature', unauthenticated('bad X-Airgate-Signature'));
     return { deliveryId: delivery.data, hook };
   }
 
@@ -80,7 +81,7 @@ export function inboundHookRoutes(deps: InboundHookDeps): Router {
     if (!claimed) {
       const seen = await deps.db.selectFrom('hook_delivery').selectAll().where('source', '=', source).where('delivery_id', '=', deliveryId).executeTakeFirstOrThrow();
       await deps.trail.append(deps.db, { actor: `webhook:${source}`, action: 'hook.replayed', channel: `webhook:${source}`, details: { delivery: deliveryId, first_status: seen.status }, at });
-      if (seen.status === null) throw new ApiError(409, 'in_progress', `delivery ${deliveryId} is being handled`);
+      if (seen.status === null) throw conflict(`delivery ${deliveryId} is being handled`, 'in_progress');
       res.status(seen.status).set('X-Airgate-Replay', 'true').json(JSON.parse(seen.response ?? '{}'));
       return;
     }
@@ -101,12 +102,12 @@ export function inboundHookRoutes(deps: InboundHookDeps): Router {
       const view = await deps.service.vote(approval_id, { user, role: null }, input, { channel: `webhook:${source}`, idempotencyKey: `hook:${source}:${deliveryId}` });
       body = Approval.parse(view);
     } catch (err) {
-      if (!(err instanceof ApiError)) {
+      if (!(err instanceof ApiError || err instanceof Refusal)) {
         // Unexpected: release the delivery id so the sender's retry is handled, not answered from a half-done attempt.
         await deps.db.deleteFrom('hook_delivery').where('source', '=', source).where('delivery_id', '=', deliveryId).execute();
         throw err;
       }
-      status = err.status;
+      status = statusOf(err);
       body = errorBody(err);
     }
     // A 503 changed nothing and says "try again": the same delivery id must then be handled, not replayed.

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ActionService } from './actions/service.js';
+import { SqlActionConfirmationStore } from './actions/store.js';
 import { AirflowActions, AirflowClient } from './airflow/client.js';
 import { createApp } from './app.js';
 import { DeferredVotes } from './approvals/deferred/service.js';
@@ -19,7 +20,7 @@ import { Sealer } from './identity/sealed.js';
 import { airflowTokenVerifier } from './identity/tokens.js';
 import { createMetrics } from './metrics/registry.js';
 import { computeStats } from './stats/service.js';
-import type { Db } from './store/db.js';
+import { type Db, ping } from './store/db.js';
 import { EFFECTS_CHANNEL, PgListener } from './store/wakeups.js';
 
 // Below a load balancer's check timeout (the scale-out profile's HAProxy waits 10 s).
@@ -154,8 +155,7 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
     : null;
   channels?.registerMetrics(metrics.registry);
   const actions = new ActionService({
-    db,
-    trail,
+    confirmations: new SqlActionConfirmationStore(db, trail),
     approvals: store,
     airflowAs: (token) => new AirflowActions(config.airflowUrl, { token }),
     confirmTtlMs: config.actionConfirmTtlMs,
@@ -166,7 +166,7 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
     overrides.readiness ??
     (async () => {
       const [storeOk, airflowOk, depth, deferred] = await Promise.all([
-        answersWithin(() => db.selectFrom('approval').select('id').limit(1).execute(), READINESS_TIMEOUT_MS),
+        answersWithin(() => ping(db), READINESS_TIMEOUT_MS),
         answersWithin(() => airflow.health(), READINESS_TIMEOUT_MS),
         effects.depth().catch(() => null),
         deferredVotes.count().catch(() => null),

@@ -11,6 +11,7 @@ import {
   waitForApproval,
   waitForRunEnd,
 } from '../support/clients.js';
+import { approvalOf } from '../support/scenarios.js';
 
 const BASICS = '120_01_01_approval_basics';
 const MULTI = '120_01_04_multi_level';
@@ -27,14 +28,6 @@ async function openAs(browser: Browser, user: string, mode: Mode = 'light') {
   await signIn(page, user);
   return { page, errors, close: () => context.close() };
 }
-
-const approvalOf = (runId: string, taskId: string, token: string) =>
-  waitFor(`the bridge to list ${taskId} of ${runId}`, async () => {
-    const res = await bridge('/api/v1/approvals?state=pending&limit=500', { token });
-    return (res.body.items as Array<{ id: string; run_id: string; task_id: string }>).find(
-      (a) => a.run_id === runId && a.task_id === taskId,
-    );
-  });
 
 async function settle(page: Page) {
   // Let dialogs' and tables' entry animations finish, so screenshots show what a person sees.

@@ -82,10 +82,14 @@ export interface ApprovalView {
   decided_at: string | null;
 }
 
-/** Waits until the bridge lists the pending approval of `taskId` in `runId` (or the run's only one, without `taskId`). */
-export const approvalOf = (runId: string, taskId?: string) =>
+/**
+ * Waits until the bridge lists the pending approval of `taskId` in `runId` (or the run's only one, without
+ * `taskId`), asked with the list's own run and task filters as `token`'s holder (alice by default).
+ */
+export const approvalOf = (runId: string, taskId?: string, token = tokens.alice) =>
   waitFor(`the bridge to list ${taskId ?? 'the approval'} of ${runId}`, async () => {
-    const res = await bridge('/api/v1/approvals?state=pending&limit=500', { token: tokens.alice });
+    const filter = new URLSearchParams({ state: 'pending', run_id: runId, ...(taskId === undefined ? {} : { task_id: taskId }), limit: '100' });
+    const res = await bridge(`/api/v1/approvals?${filter}`, { token });
     return (res.body.items as ApprovalView[]).find((a) => a.run_id === runId && (taskId === undefined || a.task_id === taskId));
   });
 

@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { type AirflowActions, reasonOf, statusOf } from '../airflow/client.js';
-import type { AuditTrail } from '../audit/trail.js';
 import { Refusal, conflict, forbidden, gone, notFound, unavailable } from '../refusal.js';
 import type { Person } from '../identity/tokens.js';
 import type { ApprovalStore } from '../approvals/store.js';
-import type { Db } from '../store/db.js';
 import type { ActionConfirmation, ActionRequest, ActionResult } from './schemas.js';
+import type { ActionConfirmationStore } from './store.js';
 
 /** How long a prepared action may be confirmed; long enough to read the effect, short enough to be current. */
 export const DEFAULT_CONFIRM_TTL_MS = 120_000;
 
 export interface ActionServiceOptions {
-  db: Db;
-  trail: AuditTrail;
+  /** The prepared actions, and the audit of what became of them. */
+  confirmations: ActionConfirmationStore;
   /** Which of a run's tasks wait for an airgate decision: those must be decided, never marked or cleared. */
   approvals: Pick<ApprovalStore, 'findPendingTasks'>;
   /** Airflow as the person acting, so Airflow's own roles decide what they may do. */
@@ -61,37 +60,26 @@ export class ActionService {
       effect,
       expires_at: new Date(now.getTime() + this.ttl).toISOString(),
     };
-    await this.options.db.transaction().execute(async (tx) => {
-      await tx
-        .insertInto('action_confirmation')
-        .values({ token: confirmation.token, user: person.user, request: JSON.stringify(request), effect, created_at: now.toISOString(), expires_at: confirmation.expires_at, used_at: null })
-        .execute();
-      await this.options.trail.append(tx, {
+    await this.options.confirmations.save(
+      { ...confirmation, user: person.user, request, created_at: now.toISOString() },
+      {
         actor: person.user,
         action: 'action.prepared',
         channel: 'ui',
         reason: request.reason,
         details: { request, effect, expires_at: confirmation.expires_at },
-      });
-    });
+      },
+    );
     return { confirmation };
   }
 
   async confirm(person: Person, token: string, confirmationToken: string): Promise<ActionResult> {
-    const { db, trail } = this.options;
+    const { confirmations } = this.options;
     const now = this.now().toISOString();
     // Claim the confirmation atomically: only one confirm can use it, and only before it expires.
-    const claimed = await db
-      .updateTable('action_confirmation')
-      .set({ used_at: now })
-      .where('token', '=', confirmationToken)
-      .where('user', '=', person.user)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .returningAll()
-      .executeTakeFirst();
+    const claimed = await confirmations.claim(confirmationToken, person.user, now);
     if (!claimed) throw await this.whyNot(person, confirmationToken, now);
-    const request = JSON.parse(claimed.request) as ActionRequest;
+    const { request } = claimed;
     const airflow = this.options.airflowAs(token);
     let result: Record<string, unknown>;
     try {
@@ -101,8 +89,8 @@ export class ActionService {
     } catch (err) {
       const error = err instanceof Refusal ? err : fromAirflow(err);
       // Nothing changed in Airflow, so the person may try again while the confirmation is valid.
-      await db.updateTable('action_confirmation').set({ used_at: null }).where('token', '=', confirmationToken).execute();
-      await trail.append(db, {
+      await confirmations.release(confirmationToken);
+      await confirmations.audit({
         actor: person.user,
         action: 'action.failed',
         channel: 'ui',
@@ -111,7 +99,7 @@ export class ActionService {
       });
       throw error;
     }
-    await trail.append(db, {
+    await confirmations.audit({
       actor: person.user,
       action: 'action.applied',
       channel: 'ui',
@@ -145,7 +133,7 @@ export class ActionService {
   }
 
   private async whyNot(person: Person, token: string, now: string): Promise<Refusal> {
-    const row = await this.options.db.selectFrom('action_confirmation').selectAll().where('token', '=', token).executeTakeFirst();
+    const row = await this.options.confirmations.find(token);
     if (!row) return notFound('no such confirmation');
     if (row.user !== person.user) return forbidden('this confirmation belongs to someone else');
     if (row.used_at) return gone('this confirmation was already used');

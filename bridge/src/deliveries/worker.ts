@@ -7,7 +7,7 @@ import type { ChannelName } from '../channels/config.js';
 import { PermanentDeliveryError, type Sender } from '../channels/types.js';
 import type { Db } from '../store/db.js';
 import type { AddressBook } from './addresses.js';
-import { type DeliveryRow, claimDeliveries, handOver } from './store.js';
+import { type DeliveryRow, type DeliveryStore, SqlDeliveryStore, handOver } from './store.js';
 
 const MAX_BACKOFF_MS = 30 * 60_000;
 
@@ -35,57 +35,42 @@ export interface DeliveryWorkerOptions {
 export class DeliveryWorker extends PeriodicWorker {
   private readonly owner = randomUUID();
   private readonly now: () => Date;
+  private readonly store: DeliveryStore;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     super(o.intervalMs ?? 1000, (err) => o.log.error({ err: String(err) }, 'delivery pass failed'));
     this.now = o.now ?? (() => new Date());
+    this.store = new SqlDeliveryStore(o.db);
   }
 
   protected async pass() {
     for (;;) {
-      const claimed = await claimDeliveries(this.o.db, this.owner, this.now(), this.o.leaseMs ?? 60_000, 50);
+      const claimed = await this.store.claim(this.owner, this.now(), this.o.leaseMs ?? 60_000, 50);
       for (const row of claimed) await this.deliver(row);
       if (claimed.length < 50) return;
     }
   }
 
   private async deliver(row: DeliveryRow) {
-    const { db } = this.o;
-    const notification = await db.selectFrom('notification').selectAll().where('id', '=', row.notification_id).executeTakeFirstOrThrow();
+    const notification = await this.store.notification(row.notification_id);
     const approval = await this.o.loadApproval(notification.approval_id);
     const sender = this.o.senders[row.channel as ChannelName];
     try {
       if (!approval) throw new PermanentDeliveryError(`approval ${notification.approval_id} not found`);
       if (!sender) throw new PermanentDeliveryError(`channel ${row.channel} is not enabled on this bridge`);
       await sender.send({ deliveryId: row.id, notification, approval, address: row.address });
-      await db
-        .updateTable('delivery')
-        .set({ state: 'sent', attempts: row.attempts + 1, sent_at: this.now().toISOString(), last_error: null, lease_owner: null, lease_until: null })
-        .where('id', '=', row.id)
-        .where('lease_owner', '=', this.owner)
-        .execute();
+      await this.store.markSent(row.id, this.owner, row.attempts + 1, this.now().toISOString());
     } catch (err) {
       const attempts = row.attempts + 1;
       const error = err instanceof Error ? err.message : String(err);
       const giveUp = err instanceof PermanentDeliveryError || attempts >= this.o.maxAttempts;
       this.o.log.warn({ delivery: row.id, channel: row.channel, attempts, giveUp, err: error }, 'delivery failed');
       const at = this.now();
-      await db.transaction().execute(async (tx) => {
-        const updated = await tx
-          .updateTable('delivery')
-          .set({
-            state: giveUp ? 'failed' : 'queued',
-            attempts,
-            last_error: error,
-            next_attempt_at: new Date(at.getTime() + Math.min(MAX_BACKOFF_MS, this.o.backoffMs * 2 ** (attempts - 1))).toISOString(),
-            lease_owner: null,
-            lease_until: null,
-          })
-          .where('id', '=', row.id)
-          .where('lease_owner', '=', this.owner)
-          .executeTakeFirst();
+      const retryAt = new Date(at.getTime() + Math.min(MAX_BACKOFF_MS, this.o.backoffMs * 2 ** (attempts - 1))).toISOString();
+      await this.o.db.transaction().execute(async (tx) => {
+        const held = await this.store.markFailed(tx, row.id, this.owner, { attempts, giveUp, error, retryAt });
         // Our lease expired and another worker took the delivery over: the outcome is theirs to record.
-        if (!giveUp || updated.numUpdatedRows === 0n) return;
+        if (!giveUp || !held) return;
         const fallback = this.o.book.channelsFor(approval?.policy ?? null).fallback;
         const handedTo = await handOver(tx, this.o.book, row, notification.recipient, fallback, at.toISOString());
         await this.o.trail.append(tx, {

@@ -273,6 +273,11 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 const UNREACHABLE_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect', 'Client has encountered a connection error'];
 
 /** Whether `err` says the store could not be reached (as opposed to a query the store refused). */
+/** Whether the store answers a query at all (readiness). */
+export async function ping(db: Db): Promise<void> {
+  await db.selectFrom('approval').select('id').limit(1).execute();
+}
+
 export function isStoreUnreachable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;

@@ -4,7 +4,7 @@ import { TestClock, channelBridge, request as approvalRequest } from '../testing
 import type { Db } from '../store/db.js';
 import { databases } from '../testing/databases.js';
 import { tokenFor } from '../testing/fake-airflow.js';
-import { claimTimers } from './store.js';
+import { SqlTimerStore } from './store.js';
 
 const policy = (extra: string) => `version: 1
 groups:
@@ -235,7 +235,7 @@ policies:
     const { id } = await first.service.register(approvalRequest, 'test');
     await first.settle();
     // A replica claims the 10:30 reminder and dies holding its one-minute lease.
-    expect(await claimTimers(db, 'dead-replica', new Date('2026-11-25T10:45:00Z'), 60_000, 10)).toMatchObject([{ kind: 'reminder', due_at: '2026-11-25T10:30:00.000Z' }]);
+    expect(await new SqlTimerStore(db).claim('dead-replica', new Date('2026-11-25T10:45:00Z'), 60_000, 10)).toMatchObject([{ kind: 'reminder', due_at: '2026-11-25T10:30:00.000Z' }]);
     await first.channels.stop();
     const restarted = bridge(REMINDERS);
     await at(restarted, '2026-11-25T10:45:30Z');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { PeriodicWorker } from '../workers/periodic.js';
 import type { ApprovalService, DeadlineOutcome, PolicySource } from '../approvals/service.js';
@@ -10,7 +10,7 @@ import type { Notifier } from '../notifications/notifier.js';
 import { type Policy, type PolicySet, formatDuration, meaningOf, nextReminderAt, selectPolicy } from '../policies/index.js';
 import type { Database, Db } from '../store/db.js';
 import { deadlineOption, planTimers, reminderTimer } from './plan.js';
-import { type TimerRow, addTimers, cancelTimers, claimTimers, finishTimer } from './store.js';
+import { SqlTimerStore, type TimerRow, type TimerStore, cancelTimers } from './store.js';
 
 // Left to the event listener first; then the sweep makes sure the requester hears, within a horizon.
 const DECIDED_GRACE_MS = 60_000;
@@ -47,24 +47,25 @@ type Fired = { action: string; details: Record<string, unknown> } | 'cancel';
 export class TimerWorker extends PeriodicWorker {
   private readonly owner = randomUUID();
   private readonly now: () => Date;
+  private readonly store: TimerStore;
 
   constructor(private readonly o: TimerWorkerOptions) {
     super(o.intervalMs ?? 1000, (err) => o.log.error({ err: String(err) }, 'timer pass failed'));
     this.now = o.now ?? (() => new Date());
+    this.store = new SqlTimerStore(o.db);
   }
-
 
   /** Plans the approval's timers now (idempotent): on registration and when a level opens. */
   async schedule(approval: StoredApproval): Promise<void> {
     if (approval.state !== 'pending') return;
-    await addTimers(this.o.db, approval.id, planTimers(this.o.policies.current(), approval, this.now()));
+    await this.store.add(approval.id, planTimers(this.o.policies.current(), approval, this.now()));
   }
 
   protected async pass() {
     await this.sweep();
     let queued = false;
     for (;;) {
-      const claimed = await claimTimers(this.o.db, this.owner, this.now(), this.o.leaseMs ?? 60_000, BATCH);
+      const claimed = await this.store.claim(this.owner, this.now(), this.o.leaseMs ?? 60_000, BATCH);
       for (const timer of claimed) queued = (await this.fire(timer)) || queued;
       if (claimed.length < BATCH) break;
     }
@@ -72,24 +73,8 @@ export class TimerWorker extends PeriodicWorker {
   }
 
   private async sweep() {
-    const missing = await this.o.db
-      .selectFrom('approval')
-      .select('id')
-      .where('state', '=', 'pending')
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('timer')
-              .select('timer.id')
-              .whereRef('timer.approval_id', '=', 'approval.id')
-              .where('timer.kind', '=', 'notify')
-              .where(sql<string>`timer.key`, '=', sql<string>`'level:' || approval.level`),
-          ),
-        ),
-      )
-      .limit(100)
-      .execute();
-    for (const { id } of missing) {
+    const missing = await this.store.unplanned(100);
+    for (const id of missing) {
       const approval = await this.o.service.get(id);
       await this.schedule(approval);
     }
@@ -103,26 +88,8 @@ export class TimerWorker extends PeriodicWorker {
    */
   private async sweepDecided() {
     const now = this.now().getTime();
-    const unannounced = await this.o.db
-      .selectFrom('approval')
-      .select('id')
-      .where('state', 'in', ['approved', 'rejected', 'expired'])
-      .where('requester', 'is not', null)
-      .where('decided_at', '<=', new Date(now - DECIDED_GRACE_MS).toISOString())
-      .where('decided_at', '>=', new Date(now - DECIDED_HORIZON_MS).toISOString())
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('notification')
-              .select('notification.id')
-              .whereRef('notification.approval_id', '=', 'approval.id')
-              .where('notification.kind', '=', 'decided'),
-          ),
-        ),
-      )
-      .limit(100)
-      .execute();
-    for (const { id } of unannounced) {
+    const unannounced = await this.store.unannounced(new Date(now - DECIDED_HORIZON_MS).toISOString(), new Date(now - DECIDED_GRACE_MS).toISOString(), 100);
+    for (const id of unannounced) {
       const approval = await this.o.service.get(id);
       await this.o.db.transaction().execute(async (tx) => {
         await cancelTimers(tx, approval.id, []);
@@ -151,7 +118,7 @@ export class TimerWorker extends PeriodicWorker {
       const current = deadline?.applied ? await this.o.service.get(approval.id) : approval;
       return await this.o.db.transaction().execute(async (tx) => {
         const fired = await this.handle(tx, timer, current, set, policy, at, deadline);
-        if (!(await finishTimer(tx, timer, this.owner, fired === 'cancel' ? 'cancelled' : 'fired', at))) throw new LeaseLost();
+        if (!(await this.store.finish(tx, timer, this.owner, fired === 'cancel' ? 'cancelled' : 'fired', at))) throw new LeaseLost();
         if (fired === 'cancel') return false;
         await this.o.trail.append(tx, {
           actor: 'system',
@@ -165,12 +132,7 @@ export class TimerWorker extends PeriodicWorker {
     } catch (err) {
       if (err instanceof LeaseLost) return false;
       this.o.log.warn({ timer: timer.id, kind: timer.kind, err: String(err) }, 'timer fire failed; retrying');
-      await this.o.db
-        .updateTable('timer')
-        .set({ last_error: String(err), lease_until: new Date(Date.parse(at) + RETRY_MS).toISOString() })
-        .where('id', '=', timer.id)
-        .where('lease_owner', '=', this.owner)
-        .execute();
+      await this.store.retryLater(timer, this.owner, String(err), new Date(Date.parse(at) + RETRY_MS).toISOString());
       return false;
     }
   }
@@ -198,7 +160,7 @@ export class TimerWorker extends PeriodicWorker {
         const recipients = await notifier.notifyApprovers(tx, approval, 'reminder', at);
         // From the fire time, not the due time: a bridge that was down sends one reminder, not every one it missed.
         const next = nextReminderAt(policy, new Date(approval.created_at), new Date(at));
-        if (next) await addTimers(tx, approval.id, [reminderTimer(next)]);
+        if (next) await this.store.add(approval.id, [reminderTimer(next)], tx);
         return { action: 'timer.reminder', details: { recipients, next: next?.toISOString() ?? null } };
       }
       case 'escalation': {

@@ -9,6 +9,7 @@ import { own } from '../../own.js';
 import type { Db } from '../../store/db.js';
 import { escalatedApprovers } from '../../escalations/store.js';
 import { type LinkField, confirmPage, messagePage } from './page.js';
+import { SqlLinkUseStore } from './store.js';
 import type { LinkClaims, LinkTokens } from './tokens.js';
 
 export interface LinkRouteDeps {
@@ -73,6 +74,7 @@ const rejects = (set: PolicySet, policy: Policy | null, option: string) => meani
 export function linkRoutes(deps: LinkRouteDeps): Router {
   const router = Router();
   const escalated = escalatedApprovers(deps.db);
+  const uses = new SqlLinkUseStore(deps.db);
   const now = deps.now ?? (() => new Date());
 
   async function refuse(why: string, status: number, title: string, message: string, claims: Partial<LinkClaims> | null): Promise<RefusedLink> {
@@ -92,8 +94,7 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
     if (!check.ok && check.why === 'forged') return refuse('forged', 401, 'Invalid link', 'This link is not valid. Open the approval in Airflow instead.', null);
     if (!check.ok) return refuse('expired', 410, 'Link expired', 'This link has expired. Open the approval in Airflow to decide.', check.claims);
     const { claims } = check;
-    const used = await deps.db.selectFrom('link_use').select('jti').where('jti', '=', claims.jti).executeTakeFirst();
-    if (used) return refuse('used', 410, 'Link already used', 'This link has already been used; each link works once.', claims);
+    if (await uses.isUsed(claims.jti)) return refuse('used', 410, 'Link already used', 'This link has already been used; each link works once.', claims);
     const approval = await deps.service.get(claims.aid).catch(() => undefined);
     if (!approval) return refuse('not_found', 404, 'Approval not found', 'This approval no longer exists.', claims);
     if (approval.state !== 'pending') return refuse('final', 409, 'Already decided', `This approval is already ${approval.state}.`, claims);
@@ -127,11 +128,7 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
     const reason = typeof body.reason === 'string' && body.reason.trim() ? body.reason.trim() : undefined;
     const params_input = paramsFrom(body, fields);
     // Claim the link before voting: of two concurrent submissions, exactly one gets to vote.
-    try {
-      await deps.db.insertInto('link_use').values({ jti: claims.jti, approval_id: approval.id, user: claims.sub, used_at: now().toISOString() }).execute();
-    } catch (err) {
-      const taken = await deps.db.selectFrom('link_use').select('jti').where('jti', '=', claims.jti).executeTakeFirst();
-      if (!taken) throw err;
+    if (!(await uses.claim({ jti: claims.jti, approval_id: approval.id, user: claims.sub, used_at: now().toISOString() }))) {
       const refused = await refuse('used', 410, 'Link already used', 'This link has already been used; each link works once.', claims);
       return send(res, refused.status, messagePage(refused.title, refused.message));
     }
@@ -147,7 +144,7 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
       if (!(err instanceof Refusal)) throw err;
       if (err.kind === 'unprocessable') {
         // Something the person can fix on the page: the link stays usable.
-        await deps.db.deleteFrom('link_use').where('jti', '=', claims.jti).execute();
+        await uses.release(claims.jti);
         const page = confirmPage({ approval, user: claims.sub, option: claims.opt, reasonRequired: reasonRequired(deps.policies.current(), policy, claims.opt), fields, error: err.message, given: { ...(reason ? { reason } : {}), params: params_input } });
         return send(res, 422, page);
       }

@@ -10,6 +10,7 @@ import type { ChannelsConfig } from '../config.js';
 import { own } from '../../own.js';
 import { freshTimestamp, sameSignature } from '../signatures.js';
 import { webhookSignature } from './outbound.js';
+import { SqlHookDeliveryStore } from './store.js';
 
 export const HookVote = z
   .object({
@@ -47,6 +48,7 @@ const errorBody = (err: ApiError | Refusal): ErrorBody => ({ error: { code: err.
  */
 export function inboundHookRoutes(deps: InboundHookDeps): Router {
   const router = Router();
+  const deliveries = new SqlHookDeliveryStore(deps.db);
   const refuse = async (source: string, why: string, err: Refusal, details: Record<string, unknown> = {}) => {
     await deps.trail.append(deps.db, { actor: `webhook:${source}`, action: 'hook.refused', channel: `webhook:${source}`, details: { why, kind: err.kind, ...details }, at: deps.now().toISOString() });
     return err;
@@ -72,17 +74,11 @@ export function inboundHookRoutes(deps: InboundHookDeps): Router {
     const { source } = parse(HookSource, req.params, 'source');
     const { deliveryId, hook } = await authenticate(req, source);
     const at = deps.now().toISOString();
-    const claimed = await deps.db
-      .insertInto('hook_delivery')
-      .values({ source, delivery_id: deliveryId, received_at: at, status: null, response: null })
-      .onConflict((oc) => oc.columns(['source', 'delivery_id']).doNothing())
-      .returning('delivery_id')
-      .executeTakeFirst();
-    if (!claimed) {
-      const seen = await deps.db.selectFrom('hook_delivery').selectAll().where('source', '=', source).where('delivery_id', '=', deliveryId).executeTakeFirstOrThrow();
-      await deps.trail.append(deps.db, { actor: `webhook:${source}`, action: 'hook.replayed', channel: `webhook:${source}`, details: { delivery: deliveryId, first_status: seen.status }, at });
-      if (seen.status === null) throw conflict(`delivery ${deliveryId} is being handled`, 'in_progress');
-      res.status(seen.status).set('X-Airgate-Replay', 'true').json(JSON.parse(seen.response ?? '{}'));
+    if (!(await deliveries.claim(source, deliveryId, at))) {
+      const first = await deliveries.firstAnswer(source, deliveryId);
+      await deps.trail.append(deps.db, { actor: `webhook:${source}`, action: 'hook.replayed', channel: `webhook:${source}`, details: { delivery: deliveryId, first_status: first?.status ?? null }, at });
+      if (!first) throw conflict(`delivery ${deliveryId} is being handled`, 'in_progress');
+      res.status(first.status).set('X-Airgate-Replay', 'true').json(first.body);
       return;
     }
     let status = 200;
@@ -104,15 +100,15 @@ export function inboundHookRoutes(deps: InboundHookDeps): Router {
     } catch (err) {
       if (!(err instanceof ApiError || err instanceof Refusal)) {
         // Unexpected: release the delivery id so the sender's retry is handled, not answered from a half-done attempt.
-        await deps.db.deleteFrom('hook_delivery').where('source', '=', source).where('delivery_id', '=', deliveryId).execute();
+        await deliveries.release(source, deliveryId);
         throw err;
       }
       status = statusOf(err);
       body = errorBody(err);
     }
     // A 503 changed nothing and says "try again": the same delivery id must then be handled, not replayed.
-    if (status >= 500) await deps.db.deleteFrom('hook_delivery').where('source', '=', source).where('delivery_id', '=', deliveryId).execute();
-    else await deps.db.updateTable('hook_delivery').set({ status, response: JSON.stringify(body) }).where('source', '=', source).where('delivery_id', '=', deliveryId).execute();
+    if (status >= 500) await deliveries.release(source, deliveryId);
+    else await deliveries.record(source, deliveryId, { status, body });
     res.status(status).json(body);
   });
   return router;

@@ -1,7 +1,7 @@
 import { http, HttpResponse } from 'msw';
 
 import type { ApiError, Approval, ApprovalList, BypassRequest, EscalationList, VoteRequest } from '../../api/client';
-import { parseParams } from '../../utils/params';
+import { isRejecting, parseParams } from '../../utils/params';
 import { addApproval, allApprovals, replaceApproval } from '../approvals';
 import { recordAudit } from '../audit';
 import { api, bridgeError, page, signedInUser } from './common';
@@ -65,7 +65,7 @@ export const approvalsHandlers = [
       return bridgeError(422, 'invalid_option', `option must be one of ${approval.options.join(', ')}`, 'option');
     }
     // The bridge's policy names what each option means; a "no" needs no form input.
-    const rejecting = approval.option_outcomes.some((entry) => entry.option === option && entry.outcome === 'reject');
+    const rejecting = isRejecting(approval, option);
     if (rejecting && !reason?.trim()) {
       return bridgeError(422, 'reason_required', 'a reason is required to reject', 'reason');
     }

@@ -1,11 +1,12 @@
 import { Heading, HStack, Input, NativeSelect, SegmentGroup, Stack, Text } from '@chakra-ui/react';
-import { useDeferredValue, useEffect, useMemo, useState } from 'react';
+import { useDeferredValue, useMemo, useState } from 'react';
 
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { messages } from '../../i18n';
 import { useApprovals } from '../../queries/useApprovals';
+import { useDebounced } from '../../utils/useDebounced';
 import { useSearchParam } from '../../utils/useSearchParam';
 import { ApprovalDetail } from '../Approval';
 import { ApprovalsList } from './ApprovalsList';
@@ -14,15 +15,6 @@ import { serverFilter, type Sort, type View, visibleApprovals } from './filter';
 const views: readonly View[] = ['mine', 'pending', 'decided'];
 // The DAG filter goes to the server, so it waits for the typing to pause.
 const DAG_FILTER_DELAY_MS = 400;
-
-const useDebounced = (value: string, delayMs: number) => {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), delayMs);
-    return () => clearTimeout(timer);
-  }, [value, delayMs]);
-  return debounced;
-};
 
 /** The inbox (nav page): approvals across all DAGs; one opens in place, with its id in the URL. */
 export const Approvals = () => {

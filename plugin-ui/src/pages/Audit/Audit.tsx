@@ -1,11 +1,12 @@
 import { Alert, Button, Code, Field, Heading, HStack, Input, Stack, Table, Text } from '@chakra-ui/react';
-import { useEffect, useState } from 'react';
+import { useMemo, useState } from 'react';
 
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { messages } from '../../i18n';
 import { type AuditFilters, useAudit, useAuditVerification } from '../../queries/useAudit';
+import { useDebounced } from '../../utils/useDebounced';
 
 const { columns } = messages.audit;
 const FILTER_DELAY_MS = 400;
@@ -65,11 +66,8 @@ const NO_FILTERS: Readonly<Record<FilterField, string>> = { approval_id: '', dag
  */
 export const Audit = () => {
   const [input, setInput] = useState(NO_FILTERS);
-  const [filters, setFilters] = useState<AuditFilters>({});
-  useEffect(() => {
-    const timer = setTimeout(() => setFilters(toQuery(input)), FILTER_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [input]);
+  const debounced = useDebounced(input, FILTER_DELAY_MS);
+  const filters = useMemo<AuditFilters>(() => toQuery(debounced), [debounced]);
   const setFilter = (field: FilterField, value: string) => setInput((current) => ({ ...current, [field]: value }));
   const { data, error, isPending, hasNextPage, isFetchingNextPage, fetchNextPage } = useAudit(filters);
   const verification = useAuditVerification();

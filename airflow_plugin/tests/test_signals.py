@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 
 from airgate import (
@@ -47,11 +48,19 @@ def test_the_signal_dag_succeeds_on_approval_and_skips_otherwise():
 
 
 class CountingTI:
-    """A task instance whose get_ti_count answers from ``states`` (task state per run id) and records each ask."""
+    """
+    A task instance whose get_ti_count answers from ``states`` (task state per run id) and records each ask;
+    its xcom_pull answers the decision each signal run pushed (``decisions``, by run id).
+    """
 
-    def __init__(self, states: dict[str, str]) -> None:
+    def __init__(self, states: dict[str, str], decisions: dict[str, dict[str, object]] | None = None) -> None:
         self.states = states
+        self.decisions = decisions or {}
         self.asked: list[dict[str, object]] = []
+
+    def xcom_pull(self, *, dag_id: str, run_id: str, task_ids: str) -> dict[str, object] | None:
+        assert (dag_id, task_ids) == (SIGNAL_DAG_ID, SIGNAL_TASK_ID)
+        return self.decisions.get(run_id)
 
     def get_ti_count(self, **query: object) -> int:
         self.asked.append(query)
@@ -70,7 +79,11 @@ def test_the_signal_run_sensor_matches_its_own_approval_run_not_a_logical_date()
     assert all("logical_dates" not in q for q in ti.asked)
     assert all(q["dag_id"] == SIGNAL_DAG_ID and q["task_ids"] == [SIGNAL_TASK_ID] for q in ti.asked)
 
-    assert sensor.poke({"ti": CountingTI({"airgate__a1": "success"})}) is True  # type: ignore[arg-type]
+    decision = {"approval_id": "a1", "state": "approved", "option": "Approve"}
+    done = sensor.poke({"ti": CountingTI({"airgate__a1": "success"}, {"airgate__a1": decision})})  # type: ignore[arg-type]
+    assert isinstance(done, PokeReturnValue)
+    assert done.is_done is True
+    assert done.xcom_value == decision  # the sensor's XCom is the decision its own signal run carried
     with pytest.raises(AirflowSkipException, match="a1 was not approved"):
         sensor.poke({"ti": CountingTI({"airgate__a1": "skipped"})})  # type: ignore[arg-type]
     with pytest.raises(AirflowException, match="signal run airgate__a1 ended"):

@@ -9,8 +9,9 @@ import { approvalRoutes, approvalStatusHandler, registrationHandler } from './ap
 import type { RegistrationVerifier } from './approvals/registration.js';
 import type { DeferredVotes } from './approvals/deferred/service.js';
 import type { ApprovalService } from './approvals/service.js';
-import { auditRoutes } from './audit/routes.js';
+import { auditEvidenceHandler, auditRoutes } from './audit/routes.js';
 import type { AuditTrail } from './audit/trail.js';
+import { deliveryStatusHandler } from './deliveries/routes.js';
 import { docsRoutes } from './docs-page.js';
 import { escalationStatusHandler } from './escalations/routes.js';
 import { personRateLimit, requirePerson, requireServiceToken } from './http/auth.js';
@@ -21,6 +22,8 @@ import type { Authenticator } from './identity/dag-access.js';
 import { redactUrl } from './logging.js';
 import type { Metrics } from './metrics/registry.js';
 import { openApiDocument } from './openapi.js';
+import { queueRoutes } from './queue/routes.js';
+import type { QueueService } from './queue/service.js';
 import { statsRoutes } from './stats/routes.js';
 import type { Stats } from './stats/schemas.js';
 import type { Db } from './store/db.js';
@@ -32,6 +35,8 @@ export interface AppDeps {
   /** Votes kept while Airflow cannot say whether their voter may decide. */
   deferredVotes: DeferredVotes;
   actions: ActionService;
+  /** The review queue's claims. */
+  queue: QueueService;
   trail: AuditTrail;
   metrics: Metrics;
   stats: (days: number, readable: ReadonlySet<string>) => Promise<Stats>;
@@ -100,7 +105,10 @@ export function createApp(deps: AppDeps) {
   app.post('/api/v1/approvals', service, registrationHandler(deps.service, deps.signalsDir ?? null, deps.registrations));
   app.get('/api/v1/signals/approvals', service, approvalStatusHandler(deps.service));
   app.get('/api/v1/signals/escalations', service, escalationStatusHandler(deps.service, deps.db));
+  app.get('/api/v1/signals/deliveries', service, deliveryStatusHandler(deps.service, deps.db));
+  app.get('/api/v1/signals/audit', service, auditEvidenceHandler(deps.trail, (key) => deps.service.findLatest(key)));
   app.use('/api/v1/approvals', person, approvalRoutes(deps.service, deps.metrics, deps.deferredVotes));
+  app.use('/api/v1/queue', person, queueRoutes(deps.queue, { service: deps.service, metrics: deps.metrics, deferred: deps.deferredVotes }));
   app.use('/api/v1/audit', person, auditRoutes(deps.trail));
   app.use('/api/v1/actions', person, actionRoutes(deps.actions));
   app.use('/api/v1/stats', person, statsRoutes(deps.stats));

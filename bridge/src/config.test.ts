@@ -21,4 +21,10 @@ describe('configuration', () => {
     expect(loadConfig(ENV).AUDIT_CHECKPOINT_INTERVAL_MS).toBe(60_000);
     expect(() => loadConfig({ ...ENV, AUDIT_CHECKPOINT_INTERVAL_MS: '120000' })).toThrow(/^configuration: AUDIT_CHECKPOINT_INTERVAL_MS: /);
   });
+
+  it('keeps decided approvals for ever unless a retention duration is given', () => {
+    expect(loadConfig(ENV).APPROVAL_RETENTION).toBeUndefined();
+    expect(loadConfig({ ...ENV, APPROVAL_RETENTION: '90d' }).APPROVAL_RETENTION).toBe(90 * 86_400_000);
+    expect(() => loadConfig({ ...ENV, APPROVAL_RETENTION: 'a while' })).toThrow('configuration: APPROVAL_RETENTION: expected a duration like 30s, 15m, 2h, 1d');
+  });
 });

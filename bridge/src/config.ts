@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_HITL_SETTLE_MS } from './effects/apply.js';
+import { DURATION_HINT, parseDuration } from './policies/duration.js';
 
 const Config = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8181),
@@ -29,6 +30,12 @@ const Config = z.object({
   // How long Airflow's answer about a token (readable DAGs, not revoked) is trusted: a logout takes effect within it.
   ACCESS_CACHE_MS: z.coerce.number().int().min(1000).max(60_000).default(30_000),
   POLICIES_POLL_MS: z.coerce.number().int().min(100).default(2000),
+  /** How long a decided approval's working state is kept (a duration: 90d, 12h); unset keeps it for ever. */
+  APPROVAL_RETENTION: z
+    .string()
+    .transform((text, ctx) => parseDuration(text) ?? (ctx.addIssue({ code: 'custom', message: DURATION_HINT }), z.NEVER))
+    .optional(),
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 })
   .refine((c) => c.AIRGATE_AUDIT_KEY !== c.AIRGATE_SERVICE_TOKEN, { path: ['AIRGATE_AUDIT_KEY'], message: 'must differ from AIRGATE_SERVICE_TOKEN' });

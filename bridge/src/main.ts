@@ -68,6 +68,7 @@ async function main() {
       actionConfirmTtlMs: config.ACTION_CONFIRM_TTL_MS,
       accessCacheMs: config.ACCESS_CACHE_MS,
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      retention: config.APPROVAL_RETENTION ? { keepMs: config.APPROVAL_RETENTION, intervalMs: config.RETENTION_INTERVAL_MS } : null,
       channels: { ...channelSettings, env: process.env },
     },
     log,

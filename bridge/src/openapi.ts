@@ -1,9 +1,11 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ZodRequestBody } from '@asteasolutions/zod-to-openapi';
 import { z } from './zod.js';
 import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, ApprovalRegistration, BypassRequest, DeferredVote, VoteRequest } from './approvals/schemas.js';
-import { AuditList, AuditListQuery, AuditVerification } from './audit/schemas.js';
+import { AuditExport, AuditExportQuery, AuditList, AuditListQuery, AuditVerification } from './audit/schemas.js';
 import { ActionConfirmation, ActionRequest, ActionResult, ConfirmActionRequest } from './actions/schemas.js';
 import { registerChannelPaths } from './channels/openapi.js';
+import { BulkDecisionRequest, BulkDecisionResult, ClaimRequest } from './queue/schemas.js';
+import { ApprovalDeliveries } from './deliveries/schemas.js';
 import { EscalationList } from './escalations/schemas.js';
 import { ErrorBody } from './http/errors.js';
 import { Stats, StatsQuery } from './stats/schemas.js';
@@ -78,12 +80,59 @@ export function openApiDocument(mounted: MountedRoutes = EVERY_ROUTE) {
     responses: { 200: json(Approval, 'The bypassed approval (state bypassed, with its bypass and review id)'), ...errors(400, 401, 403, 404, 409, 422, 503) },
   });
   registry.registerPath({
+    method: 'put',
+    path: '/api/v1/queue/{id}/claim',
+    summary: "Review queue: claim a pending approval the signed-in person may decide (or renew one's own claim); until it ends, others' votes are refused with 409 claimed",
+    security,
+    request: { params: ApprovalIdParam, body: { content: { 'application/json': { schema: ClaimRequest } } } },
+    responses: { 200: json(Approval, 'The approval with its claim'), ...errors(400, 401, 403, 404, 409, 503) },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/v1/queue/{id}/claim',
+    summary: "Review queue: release one's own claim (nothing to do when nobody holds one)",
+    security,
+    request: { params: ApprovalIdParam },
+    responses: { 200: json(Approval, 'The approval, unclaimed'), ...errors(400, 401, 404, 409, 503) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/queue/decisions',
+    summary: 'Review queue: one option and reason for many approvals, each voted on, audited and refused on its own, as POST /api/v1/approvals/{id}/votes would',
+    security,
+    request: {
+      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      body: requiredBody('application/json', BulkDecisionRequest),
+    },
+    responses: { 200: json(BulkDecisionResult, 'One result per approval: counted, kept until Airflow answers, or refused with its code'), ...errors(400, 401, 503) },
+  });
+  registry.registerPath({
     method: 'get',
     path: '/api/v1/audit',
     summary: 'List audit entries in seq order, optionally for one approval',
     security,
     request: { query: AuditListQuery },
     responses: { 200: json(AuditList, 'A page of audit entries'), ...errors(400, 401) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/audit/export',
+    summary: 'Export the audit entries the filters select (all pages) as JSON or CSV, with the chain verified at export time',
+    description:
+      "A download (Content-Disposition: attachment). The Airgate-Audit-Chain header and each entry's chain_verified say whether the chain held; in CSV, details is JSON, and a cell that starts with =, +, -, @, tab or CR gets a leading apostrophe so spreadsheets do not run it.",
+    security,
+    request: { query: AuditExportQuery },
+    responses: {
+      200: {
+        description: 'The export',
+        headers: { 'Airgate-Audit-Chain': { description: '`ok`, or where and why the chain breaks', schema: { type: 'string' } } },
+        content: {
+          'application/json': { schema: AuditExport },
+          'text/csv': { schema: z.string().openapi({ description: `A header row, then a row per entry` }) },
+        },
+      },
+      ...errors(400, 401),
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -143,11 +192,27 @@ export function openApiDocument(mounted: MountedRoutes = EVERY_ROUTE) {
   });
   registry.registerPath({
     method: 'get',
+    path: '/api/v1/signals/audit',
+    summary: "The audit evidence of one task's approval (latest try) as a JSON export with the chain verified, for the DAG that files it",
+    security: [{ [serviceToken.name]: [] }],
+    request: { query: ApprovalStatusQuery },
+    responses: { 200: json(AuditExport, "The approval's audit entries"), ...errors(400, 401, 404) },
+  });
+  registry.registerPath({
+    method: 'get',
     path: '/api/v1/signals/escalations',
     summary: "The escalation chain of one task's approval (latest try), for the DAG that records it",
     security: [{ [serviceToken.name]: [] }],
     request: { query: ApprovalStatusQuery },
     responses: { 200: json(EscalationList, 'Who escalations added, oldest first'), ...errors(400, 401, 404) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/signals/deliveries',
+    summary: "How one task's approval (latest try) reached people: every delivery, oldest first, without addresses",
+    security: [{ [serviceToken.name]: [] }],
+    request: { query: ApprovalStatusQuery },
+    responses: { 200: json(ApprovalDeliveries, "The approval's deliveries"), ...errors(400, 401, 404) },
   });
   if (mounted.channels) registerChannelPaths(registry, mounted.channels, { security, json, errors, requiredBody });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -14,11 +14,14 @@ import type { ChannelName, ChannelsConfig } from './channels/config.js';
 import type { Sender } from './channels/types.js';
 import { type Channels, createChannels, escalatedApprovers } from './channels/wiring.js';
 import { EffectWorker } from './effects/worker.js';
+import { SqlRetentionStore } from './retention/store.js';
+import { type RetentionSettings, RetentionWorker } from './retention/worker.js';
 import { type Readiness, answersWithin, assessReadiness } from './http/readiness.js';
 import { type Authenticator, DagAccess, authenticator } from './identity/dag-access.js';
 import { Sealer } from './identity/sealed.js';
 import { airflowTokenVerifier } from './identity/tokens.js';
 import { createMetrics } from './metrics/registry.js';
+import { QueueService } from './queue/service.js';
 import { computeStats } from './stats/service.js';
 import { type Db, ping } from './store/db.js';
 import { EFFECTS_CHANNEL, PgListener } from './store/wakeups.js';
@@ -48,6 +51,8 @@ export interface ServicesConfig {
   actionConfirmTtlMs?: number;
   accessCacheMs?: number;
   rateLimitPerMinute?: number;
+  /** Removes decided approvals' working state after `keepMs`; null keeps it for ever. */
+  retention?: RetentionSettings | null;
   /** Notifications, timers and deliveries; none: a bridge without channels. */
   channels?: ChannelsSettings | null;
 }
@@ -107,10 +112,11 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
   let started = false;
   // Assigned right below: the service announces events to channels, which decide through the service.
   let channels: Channels | null = null;
+  const escalated = escalatedApprovers(db);
   const service = new ApprovalService({
     store,
     policies,
-    escalated: escalatedApprovers(db),
+    escalated,
     onEvent: (event) => {
       channels?.onEvent(event);
       if (event.kind === 'decided') {
@@ -161,7 +167,9 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
     confirmTtlMs: config.actionConfirmTtlMs,
     now,
   });
+  const queue = new QueueService({ store, approvals: service, escalated, now });
   const reconciler = new Reconciler(airflow, store, service, config.airflowUsername, log);
+  const retention = config.retention ? new RetentionWorker(new SqlRetentionStore(db, trail), config.retention, metrics.purged, log, now) : null;
   const readiness =
     overrides.readiness ??
     (async () => {
@@ -179,6 +187,7 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
     service,
     deferredVotes,
     actions,
+    queue,
     trail,
     metrics,
     stats: (days, readable) => computeStats(db, days, now(), readable),
@@ -203,6 +212,7 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
     channels,
     effects,
     reconciler,
+    retention,
     metrics,
     /** Starts the workers and loops (reconcile every `reconcileIntervalMs`). */
     async start(reconcileIntervalMs: number): Promise<void> {
@@ -214,13 +224,14 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
       channels?.start();
       checkpoints.start();
       void checkpoints.kick();
+      retention?.start();
       reconciler.start(reconcileIntervalMs);
     },
     /** Stops every worker, waits for their last pass, and checkpoints the audit chain's head once more. */
     async stop(): Promise<void> {
       started = false;
       await listener?.close();
-      await Promise.all([reconciler.stop(), effects.stop(), deferredVotes.stop(), channels?.stop()]);
+      await Promise.all([reconciler.stop(), effects.stop(), deferredVotes.stop(), channels?.stop(), retention?.stop()]);
       await checkpoints.stop();
       await trail.checkpoint().catch((err: unknown) => log.error({ err: String(err) }, 'audit checkpoint failed'));
     },

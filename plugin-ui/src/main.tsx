@@ -8,6 +8,7 @@ import { RunActions, TaskActions } from './pages/Actions';
 import { Audit } from './pages/Audit';
 import { Dashboard } from './pages/Dashboard';
 import { Messages } from './pages/Messages';
+import { Queue } from './pages/Queue';
 import type { PluginProps } from './pluginProps';
 import { queryClient } from './queryClient';
 
@@ -42,6 +43,7 @@ const app = (Screen: ComponentType<PluginProps>) => {
  */
 const apps = {
   Approvals: app(Approvals),
+  'Review queue': app(Queue),
   Approval: app(TaskApproval),
   Audit: app(Audit),
   'Run actions': app(RunActions),

@@ -197,6 +197,58 @@ describe.each(databases)('decision rules on $name', (database) => {
     });
   });
 
+  describe('segregation of duties: nobody decides at two levels, excluded people never decide', () => {
+    const TWO_LEVELS = (segregation: string) => `  - name: payment
+    segregation: ${segregation}
+    levels:
+      - { name: finance, approvers: [group:stewards], rule: any }
+      - { name: controllers, approvers: [group:stewards], rule: { n_of: 2 } }
+`;
+
+    it('who decided at the first level is refused at the second, and nothing changes', async () => {
+      const id = await start(TWO_LEVELS('{ across_levels: true }'));
+      expect((await vote('alice', id, { option: 'Approve' })).body).toMatchObject({ state: 'pending', level: 2 });
+      const before = await snapshot(id);
+      const res = await vote('alice', id, { option: 'Approve' });
+      expect(res.status).toBe(403);
+      expect(res.body.error).toMatchObject({
+        code: 'segregation_of_duties',
+        message: 'policy "payment" lets nobody decide at two levels, and alice decided at an earlier one',
+      });
+      const after = await snapshot(id);
+      expect({ ...after, audit: before.audit }).toEqual(before);
+      expect(after.audit).toBe(before.audit + 1);
+      // Two other people complete the second level; alice's first-level vote is not counted twice.
+      expect((await vote('bob', id, { option: 'Approve' })).body).toMatchObject({ state: 'pending', progress: { approvals: 1, needed: 2 } });
+      expect((await vote('dave', id, { option: 'Approve' })).body.state).toBe('approved');
+    });
+
+    it('without the rule one person may decide at both levels, as before', async () => {
+      const id = await start(TWO_LEVELS('{ across_levels: false }'));
+      await vote('alice', id, { option: 'Approve' });
+      expect((await vote('alice', id, { option: 'Approve' })).body).toMatchObject({ state: 'pending', progress: { approvals: 1 } });
+    });
+
+    it('excluded people and the DAG owners never decide, and are not asked', async () => {
+      const id = await start(TWO_LEVELS('{ excluded: [owners, user:bob] }'), { owners: ['dave'] });
+      const before = await snapshot(id);
+      for (const user of ['bob', 'dave']) {
+        const res = await vote(user, id, { option: 'Approve' });
+        expect(res.status).toBe(403);
+        expect(res.body.error).toMatchObject({ code: 'segregation_of_duties', message: `policy "payment" excludes ${user} from deciding it` });
+      }
+      expect({ ...(await snapshot(id)), audit: before.audit }).toEqual(before);
+      const inbox = async (user: string) =>
+        (await request(bridge.app).get('/api/v1/approvals?mine=true').set('Authorization', `Bearer ${tokens[user]}`)).body.items.map((a: { id: string }) => a.id);
+      expect(await inbox('bob')).toEqual([]);
+      expect(await inbox('carol')).toEqual([id]);
+    });
+
+    it('a policy that excludes an unknown group does not load', () => {
+      expect(() => buildBridge(db, policiesWith(TWO_LEVELS('{ excluded: [group:nobody] }')))).toThrow(/segregation.*excluded.*unknown group "nobody"/s);
+    });
+  });
+
   describe("the deadline people see is the earliest of the policy's and Airflow's response_timeout", () => {
     const TIMED = (deadline: string) => `  - name: timed
 ${deadline}    levels:

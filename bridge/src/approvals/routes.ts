@@ -1,4 +1,4 @@
-import { type RequestHandler, Router } from 'express';
+import { type Request, type RequestHandler, Router } from 'express';
 import { personOf, scopeOf, tokenOf } from '../http/auth.js';
 import { parse } from '../http/errors.js';
 import { notFound, unprocessable } from '../refusal.js';
@@ -30,24 +30,8 @@ export function approvalRoutes(service: ApprovalService, metrics: Metrics, defer
   router.post('/:id/votes', async (req, res) => {
     const { id } = parse(ApprovalIdParam, req.params, 'id');
     const body = parse(VoteRequest, req.body ?? {}, 'body');
-    const named = req.get('x-airgate-channel') ?? '';
-    const channel = SELF_NAMED_CHANNELS.has(named) ? named : 'api';
-    const idempotencyKey = req.get('idempotency-key') ?? null;
-    try {
-      try {
-        const approval = await service.vote(id, personOf(req), body, { channel, idempotencyKey, scope: scopeOf(req) });
-        metrics.votes.inc({ channel, result: 'recorded' });
-        res.json(Approval.parse(approval));
-      } catch (err) {
-        if (!(err instanceof AirflowUnavailable)) throw err;
-        const held = await deferred.defer(id, personOf(req), body, { channel, idempotencyKey, token: tokenOf(req) });
-        metrics.votes.inc({ channel, result: 'deferred' });
-        res.status(202).json(DeferredVote.parse(held));
-      }
-    } catch (err) {
-      metrics.votes.inc({ channel, result: 'refused' });
-      throw err;
-    }
+    const cast = await castVote({ service, metrics, deferred }, req, id, body, { idempotencyKey: req.get('idempotency-key') ?? null });
+    res.status(cast.status).json(cast.body);
   });
 
   router.post('/:id/bypass', async (req, res) => {
@@ -57,6 +41,44 @@ export function approvalRoutes(service: ApprovalService, metrics: Metrics, defer
   });
 
   return router;
+}
+
+export interface VoteRoutesDeps {
+  service: ApprovalService;
+  metrics: Metrics;
+  deferred: DeferredVotes;
+}
+
+/**
+ * The signed-in person's vote on approval `id`, the one way a request votes (a single vote, each item of a bulk
+ * decision): counted now (200), or kept (202) while Airflow cannot say whether the person may decide; a refusal is
+ * thrown. Counted in the votes metric by result.
+ */
+export async function castVote(
+  { service, metrics, deferred }: VoteRoutesDeps,
+  req: Request,
+  id: string,
+  body: VoteRequest,
+  ctx: { idempotencyKey: string | null; batch?: string },
+): Promise<{ status: 200; body: Approval } | { status: 202; body: DeferredVote }> {
+  const named = req.get('x-airgate-channel') ?? '';
+  const channel = SELF_NAMED_CHANNELS.has(named) ? named : 'api';
+  const { idempotencyKey } = ctx;
+  try {
+    try {
+      const approval = await service.vote(id, personOf(req), body, { channel, idempotencyKey, scope: scopeOf(req), ...(ctx.batch ? { batch: ctx.batch } : {}) });
+      metrics.votes.inc({ channel, result: 'recorded' });
+      return { status: 200, body: Approval.parse(approval) };
+    } catch (err) {
+      if (!(err instanceof AirflowUnavailable)) throw err;
+      const held = await deferred.defer(id, personOf(req), body, { channel, idempotencyKey, token: tokenOf(req) });
+      metrics.votes.inc({ channel, result: 'deferred' });
+      return { status: 202, body: DeferredVote.parse(held) };
+    }
+  } catch (err) {
+    metrics.votes.inc({ channel, result: 'refused' });
+    throw err;
+  }
 }
 
 /**

@@ -68,6 +68,16 @@ export const ReviewOf = z
   .openapi('ReviewOf', { description: 'On a break-glass review: the bypass it reviews' });
 export type ReviewOf = z.infer<typeof ReviewOf>;
 
+export const Claim = z
+  .object({
+    by: z.string(),
+    until: z.iso.datetime().openapi({ description: 'When the claim ends unless its holder renews it; an ended claim holds nothing' }),
+  })
+  .openapi('Claim', {
+    description: 'A reviewer working on the approval in the review queue (PUT /api/v1/queue/{id}/claim): votes by anyone else are refused (409 claimed) until it ends; null when nobody holds one',
+  });
+export type Claim = z.infer<typeof Claim>;
+
 export const Approval = z
   .object({
     id: z.string(),
@@ -98,6 +108,7 @@ export const Approval = z
     break_glass: z.boolean().openapi({ description: 'Whether its policy lets someone bypass it (POST /api/v1/approvals/{id}/bypass)' }),
     bypass: Bypass.nullable(),
     review_of: ReviewOf.nullable(),
+    claim: Claim.nullable(),
   })
   .openapi('Approval');
 export type Approval = z.infer<typeof Approval>;
@@ -135,6 +146,7 @@ export const ApprovalListQuery = z.object({
   dag_id: z.string().min(1).optional(),
   run_id: z.string().min(1).optional(),
   task_id: z.string().min(1).optional(),
+  policy: z.string().min(1).optional().openapi({ description: 'Only approvals under this policy (the review queue filters by it)' }),
   map_index: z.coerce.number().int().min(-1).optional().openapi({ description: 'The task instance\'s map index; -1 for a task that is not mapped' }),
   mine: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),

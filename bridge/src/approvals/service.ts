@@ -5,6 +5,7 @@ import { closingEffects, taskKey } from '../effects/build.js';
 import {
   type ApproverRef,
   type Level,
+  type LevelContext,
   type LevelTally,
   type Policy,
   type PolicySet,
@@ -14,6 +15,7 @@ import {
   evaluateLevel,
   isEligible,
   isParallel,
+  levelContextOf,
   meaningOf,
   REVIEW_OPTIONS,
   requestersOf,
@@ -24,7 +26,7 @@ import {
 import type { NewAuditEntry } from '../audit/trail.js';
 import { hitlFormProblem } from './hitl-form.js';
 import { BREAK_GLASS_CHANNEL } from './signals.js';
-import type { Approval, ApprovalListQuery, ApprovalState, BypassRequest, Outcome, VoteRequest } from './schemas.js';
+import type { Approval, ApprovalListQuery, ApprovalState, BypassRequest, Claim, Outcome, VoteRequest } from './schemas.js';
 import { type ApprovalRequest, type ApprovalStore, type LockedApproval, type StoredApproval, type TaskTryKey, encodeCursor } from './store.js';
 
 /** Where policies come from: the watched file, or a fixed set. */
@@ -42,6 +44,8 @@ export interface VoteContext {
   scope?: DagScope | null;
   /** When a vote deferred while Airflow was unreachable first arrived (it is counted later). */
   receivedAt?: string;
+  /** The bulk decision (POST /api/v1/queue/decisions) this vote is one item of, audited with it. */
+  batch?: string;
 }
 
 /** What Airflow did to a request the bridge had not decided. */
@@ -157,7 +161,9 @@ export class ApprovalService {
     return this.withProgress(approval, (await this.escalated([id])).get(id));
   }
 
-  withProgress(approval: StoredApproval, escalated: readonly EscalatedApprover[] = []): ApprovalView {
+  withProgress(stored: StoredApproval, escalated: readonly EscalatedApprover[] = []): ApprovalView {
+    // Only a pending approval's live claim holds anything.
+    const approval = { ...stored, claim: stored.state === 'pending' ? liveClaim(stored.claim, this.now().toISOString()) : null };
     const set = this.policies.current();
     const { policy, policy_error } = resolvePolicy(set, approval);
     // A final approval keeps no error: nothing is held any more.
@@ -246,7 +252,7 @@ export class ApprovalService {
         action: 'vote.refused',
         channel: ctx.channel,
         reason: input.reason ?? null,
-        details: { option: input.option, kind: err.kind, code: err.code, message: err.message, policy_version: set.version },
+        details: { option: input.option, kind: err.kind, code: err.code, message: err.message, policy_version: set.version, ...batchAudit(ctx) },
       }),
     );
     const view = await this.view(id);
@@ -255,7 +261,7 @@ export class ApprovalService {
   }
 
   /** Whether Airflow lets the voter change the approval's task; one of a DAG they may not read is not found. */
-  private async airflowAllows(id: string, scope: DagScope): Promise<boolean> {
+  async airflowAllows(id: string, scope: DagScope): Promise<boolean> {
     const approval = await this.get(id);
     if (!scope.mayRead(approval.dag_id)) throw notFound(`approval ${id} not found`);
     // A break-glass review has no task of its own: reviewing needs what deciding the bypassed task needed.
@@ -276,6 +282,7 @@ export class ApprovalService {
   ): Promise<'level_opened' | 'decided' | null> {
     const approval = locked.approval;
     if (approval.state !== 'pending') throw conflict(`approval is already ${approval.state}`);
+    claimFor(person.user, approval.claim, at);
     if (!airflowAllows) {
       throw new Refusal('forbidden', 'airflow_forbidden', `Airflow does not let ${person.user} change tasks of DAG ${approval.dag_id}, which deciding needs`);
     }
@@ -318,12 +325,14 @@ export class ApprovalService {
         policy: policy.name,
         policy_version: set.version,
         ...(ctx.receivedAt ? { received_at: ctx.receivedAt } : {}),
+        ...batchAudit(ctx),
       },
     });
 
     const votes = [...approval.votes.filter((v) => !(v.user === person.user && v.level === levelIndex)), { ...vote, at, replaced: false }];
     const tally = this.tally(set, policy, level, { ...approval, votes });
-    const base = { policy: policy.name, policy_version: set.version };
+    // The claimer's vote ends their claim: the approval is free for the level's other voters.
+    const base = { policy: policy.name, policy_version: set.version, ...(approval.claim ? { claim: null } : {}) };
     if (tally.status === 'open') {
       await locked.update(base);
       return null;
@@ -519,8 +528,8 @@ export class ApprovalService {
     return { ...level, approvers: [...level.approvers, ...added] };
   }
 
-  private context(set: PolicySet, policy: Policy, approval: StoredApproval) {
-    return { set, policy, requester: approval.requester, owners: approval.owners };
+  private context(set: PolicySet, policy: Policy, approval: StoredApproval): LevelContext {
+    return levelContextOf(set, policy, approval);
   }
 
   private tally(set: PolicySet, policy: Policy, level: Level, approval: StoredApproval): LevelTally {
@@ -572,6 +581,20 @@ function closing(resolution: AirflowResolution, at: string): { state: ApprovalSt
 }
 
 const bypasser = (resolution: AirflowResolution): string | null => (resolution.kind === 'gone' ? null : resolution.by);
+
+/** The claim as it stands at `at`: an ended one holds nothing. */
+export function liveClaim(claim: Claim | null, at: string): Claim | null {
+  return claim && Date.parse(claim.until) > Date.parse(at) ? claim : null;
+}
+
+/** The live claim as `user` meets it: refused (409 `claimed`) while someone else holds it. */
+export function claimFor(user: string, claim: Claim | null, at: string): Claim | null {
+  const live = liveClaim(claim, at);
+  if (live && live.by !== user) throw conflict(`${live.by} is reviewing this approval until ${live.until}; try again once they release it or the claim ends`, 'claimed');
+  return live;
+}
+
+const batchAudit = (ctx: VoteContext) => (ctx.batch ? { batch: ctx.batch } : {});
 
 /** What a decision publishes, for its audit entry (each signal's delivery is audited by the effect worker too). */
 function signalsAudit(approval: StoredApproval) {

@@ -3,7 +3,7 @@ import { PostgresAdapter, type Selectable, type Transaction } from 'kysely';
 import type { AuditTrail, NewAuditEntry } from '../audit/trail.js';
 import { type ApprovalTable, type Database, type Db, type VoteTable, dagIdList } from '../store/db.js';
 import { EFFECTS_CHANNEL, notifyOnCommit } from '../store/wakeups.js';
-import type { Approval, ApprovalListQuery, ApprovalState, Bypass, Outcome, ReviewOf } from './schemas.js';
+import type { Approval, ApprovalListQuery, ApprovalState, Bypass, Claim, Outcome, ReviewOf } from './schemas.js';
 import { BREAK_GLASS_CHANNEL, type Signal } from './signals.js';
 
 /** One try of one task instance: what an approval is unique on. */
@@ -89,6 +89,8 @@ export interface LockedApproval {
     due_at?: string | null;
     final?: { state: ApprovalState; outcome: Outcome | null; at: string };
     bypass?: Bypass;
+    /** A reviewer's claim taken or renewed, or null to end it. */
+    claim?: Claim | null;
   }): Promise<void>;
   /** Registers the break-glass review of this approval in the same transaction; returns the review's id. */
   openReview(review: ApprovalRegistrationRecord): Promise<string>;
@@ -171,6 +173,7 @@ function toApproval(row: Selectable<ApprovalTable>, votes: Selectable<VoteTable>
     signals: JSON.parse(row.signals) as Signal[],
     bypass: row.bypass ? (JSON.parse(row.bypass) as Bypass) : null,
     review_of: row.review_of ? (JSON.parse(row.review_of) as ReviewOf) : null,
+    claim: row.claimed_by && row.claimed_until ? { by: row.claimed_by, until: row.claimed_until } : null,
   };
 }
 
@@ -240,6 +243,8 @@ async function insertApproval(tx: Transaction<Database>, trail: AuditTrail, requ
       timeout_at: request.timeout_at ?? null,
       bypass: null,
       review_of: request.review_of ? json(request.review_of) : null,
+      claimed_by: null,
+      claimed_until: null,
     })
     .onConflict((oc) => oc.columns(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number']).doNothing())
     .returning('id')
@@ -319,6 +324,7 @@ export class SqlApprovalStore implements ApprovalStore {
     if (query.dag_id) select = select.where('dag_id', '=', query.dag_id);
     if (query.run_id) select = select.where('run_id', '=', query.run_id);
     if (query.task_id) select = select.where('task_id', '=', query.task_id);
+    if (query.policy) select = select.where('policy', '=', query.policy);
     if (query.map_index !== undefined) select = select.where('map_index', '=', query.map_index);
     if (readable) select = select.where('dag_id', 'in', dagIdList(readable));
     const after = query.cursor ? decodeCursor(query.cursor) : null;
@@ -399,12 +405,13 @@ export class SqlApprovalStore implements ApprovalStore {
           return { replaced };
         },
         async update(change) {
-          const { final, bypass, ...rest } = change;
+          const { final, bypass, claim, ...rest } = change;
           await tx
             .updateTable('approval')
             .set({
               ...rest,
               ...(bypass ? { bypass: json(bypass) } : {}),
+              ...(claim !== undefined ? { claimed_by: claim?.by ?? null, claimed_until: claim?.until ?? null } : {}),
               ...(final
                 ? { state: final.state, outcome: final.outcome ? json(final.outcome) : null, decided_at: final.at }
                 : {}),

@@ -1,4 +1,6 @@
 import express from 'express';
+import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlApprovalStore } from '../approvals/store.js';
@@ -141,6 +143,76 @@ describe.each(databases)('audit API on $name', (database) => {
     ])('refuses %s naming the field', async (query, field) => {
       const res = await get(`/api/v1/audit?${query}`);
       expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'bad_request', field });
+    });
+  });
+
+  describe('export: every selected entry as JSON or CSV, with the chain verified', () => {
+    type Exported = { seq: number; approval_id: string | null; action: string; reason: string | null; chain_verified: boolean };
+    const exportOf = async (query: string) => {
+      const res = await get(`/api/v1/audit/export?${query}`);
+      expect(res.status, res.text).toBe(200);
+      return res;
+    };
+    const rowsOf = (csv: string) => parse(csv, { columns: true }) as Record<string, string>[];
+
+    it('exports all pages of one approval as one JSON document, named as a download', async () => {
+      for (let i = 0; i < 520; i++) await trail.append(db, { actor: 'bob', action: 'vote.recorded', approval_id: a, details: { n: i } });
+      const res = await exportOf(`approval_id=${a}`);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers['content-disposition']).toMatch(/^attachment; filename="airgate-audit-.*\.json"$/);
+      expect(res.headers['airgate-audit-chain']).toBe('ok');
+      const body = res.body as { exported_by: string; filters: object; verification: { ok: boolean }; count: number; entries: Exported[] };
+      expect(body).toMatchObject({ exported_by: 'alice', filters: { approval_id: a }, verification: { ok: true } });
+      expect(body.count).toBe(body.entries.length);
+      expect(body.count).toBe(1 + 2 + 520); // registered, two votes, and the 520 added
+      expect(new Set(body.entries.map((e) => e.approval_id))).toEqual(new Set([a]));
+      expect(body.entries.map((e) => e.seq)).toEqual([...body.entries.map((e) => e.seq)].sort((x, y) => x - y));
+      expect(body.entries.every((e) => e.chain_verified)).toBe(true);
+    });
+
+    it('exports CSV with a header row, details as JSON, and formulas neutralised', async () => {
+      await trail.append(db, { actor: 'bob', action: 'vote.recorded', approval_id: b, reason: '=HYPERLINK("http://evil")', details: { option: 'Reject' } });
+      const res = await exportOf(`format=csv&dag_id=dag_b`);
+      expect(res.headers['content-type']).toMatch(/^text\/csv/);
+      expect(res.headers['content-disposition']).toMatch(/\.csv"$/);
+      const rows = rowsOf(res.text);
+      expect(Object.keys(rows[0]!)).toEqual(['seq', 'at', 'actor', 'action', 'channel', 'approval_id', 'reason', 'details', 'prev_hash', 'hash', 'chain_verified']);
+      const json = (await exportOf('dag_id=dag_b')).body as { entries: Exported[] };
+      expect(rows.map((r) => Number(r.seq))).toEqual(json.entries.map((e) => e.seq));
+      const rejected = rows.find((r) => r.reason?.includes('HYPERLINK'))!;
+      expect(rejected.reason).toBe(`'=HYPERLINK("http://evil")`);
+      expect(JSON.parse(rejected.details!)).toEqual({ option: 'Reject' });
+      expect(rows.every((r) => r.chain_verified === 'true')).toBe(true);
+    });
+
+    it('marks the entries from the first broken one on, and says so in a header', async () => {
+      const { items } = await trail.list({ approval_id: a, limit: 10 });
+      const broken = items[1]!.seq;
+      await sql`update audit_entry set reason = ${'rewritten'} where seq = ${broken}`.execute(db);
+      const res = await exportOf(`approval_id=${a}`);
+      expect(res.headers['airgate-audit-chain']).toBe(`broken at ${broken} (altered)`);
+      const body = res.body as { verification: { ok: boolean; first_bad_seq: number }; entries: Exported[] };
+      expect(body.verification).toMatchObject({ ok: false, first_bad_seq: broken });
+      expect(body.entries.map((e) => [e.seq, e.chain_verified])).toEqual(body.entries.map((e) => [e.seq, e.seq < broken]));
+    });
+
+    it('leaves out what the person may not read, as the list does', async () => {
+      authentication.permissions.hide('alice', 'dag_b');
+      authentication.clock.advance(ACCESS_TTL_MS + 1);
+      const body = (await exportOf('')).body as { entries: Exported[] };
+      expect(body.entries.length).toBeGreaterThan(0);
+      expect(body.entries.some((e) => e.approval_id === b)).toBe(false);
+      expect(body.entries.some((e) => e.action === 'action.applied')).toBe(false);
+    });
+
+    it.each([
+      ['format=xml', 'format'],
+      ['since=yesterday', 'since'],
+    ])('refuses %s naming the field, and writes nothing', async (query, field) => {
+      const res = await get(`/api/v1/audit/export?${query}`);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-disposition']).toBeUndefined();
       expect(res.body.error).toMatchObject({ code: 'bad_request', field });
     });
   });

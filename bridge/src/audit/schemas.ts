@@ -74,3 +74,30 @@ export const AuditVerification = z
   })
   .openapi('AuditVerification');
 export type AuditVerification = z.infer<typeof AuditVerification>;
+
+export const AUDIT_EXPORT_FORMATS = ['json', 'csv'] as const;
+
+export const AuditExportQuery = AuditListQuery.omit({ cursor: true, limit: true }).extend({
+  format: z.enum(AUDIT_EXPORT_FORMATS, { error: 'expected json or csv' }).default('json').openapi({ description: 'json (one document) or csv (a row per entry)' }),
+});
+export type AuditExportQuery = z.infer<typeof AuditExportQuery>;
+
+export const AuditExportEntry = AuditEntry.extend({
+  chain_verified: z.boolean().openapi({ description: "Whether the chain was intact up to and including this entry when it was exported (false from the verification's first_bad_seq on)" }),
+}).openapi('AuditExportEntry');
+export type AuditExportEntry = z.infer<typeof AuditExportEntry>;
+
+export const AuditExport = z
+  .object({
+    exported_at: z.iso.datetime(),
+    exported_by: z.string().openapi({ description: 'Who asked for the export' }),
+    filters: AuditExportQuery.omit({ format: true }).openapi({ description: 'The filters the entries were selected by' }),
+    verification: AuditVerification.openapi({ description: 'The whole chain verified at export time' }),
+    count: z.number().int().min(0),
+    entries: z.array(AuditExportEntry),
+  })
+  .openapi('AuditExport');
+export type AuditExport = z.infer<typeof AuditExport>;
+
+/** The columns of a CSV export, in order; details is the entry's details as JSON. */
+export const AUDIT_CSV_COLUMNS = ['seq', 'at', 'actor', 'action', 'channel', 'approval_id', 'reason', 'details', 'prev_hash', 'hash', 'chain_verified'] as const;

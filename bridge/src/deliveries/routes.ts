@@ -1,9 +1,12 @@
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import { Gauge, type Registry } from 'prom-client';
+import type { ApprovalService } from '../approvals/service.js';
+import { ApprovalStatusQuery } from '../approvals/signals.js';
 import { scopeOf } from '../http/auth.js';
 import { parse } from '../http/errors.js';
+import { notFound } from '../refusal.js';
 import type { Db } from '../store/db.js';
-import { DeliveryList, DeliveryListQuery, MessageList, MessageListQuery } from './schemas.js';
+import { ApprovalDeliveries, DeliveryList, DeliveryListQuery, MessageList, MessageListQuery } from './schemas.js';
 import { SqlDeliveryStore } from './store.js';
 
 /**
@@ -23,6 +26,20 @@ export function deliveryRoutes(db: Db): Router {
     res.json(DeliveryList.parse(await store.listDeliveries(parse(DeliveryListQuery, req.query, 'query'), scope.readable, scope.admin)));
   });
   return router;
+}
+
+/**
+ * How one task's approval (its latest try) reached people, read-only for the service token: what a DAG records of
+ * its notification paths and their delays. No addresses: they are bearer secrets, and the token is no secret from DAG authors.
+ */
+export function deliveryStatusHandler(service: ApprovalService, db: Db): RequestHandler {
+  const store = new SqlDeliveryStore(db);
+  return async (req, res) => {
+    const key = parse(ApprovalStatusQuery, req.query, 'query');
+    const approval = await service.findLatest(key);
+    if (!approval) throw notFound(`no approval for ${key.dag_id}/${key.run_id}/${key.task_id}`);
+    res.json(ApprovalDeliveries.parse({ approval_id: approval.id, items: await store.deliveriesOf(approval.id) }));
+  };
 }
 
 /** `airgate_deliveries{state="queued"|"failed"}`: failed ones never reached their channel (their fallback may have). */

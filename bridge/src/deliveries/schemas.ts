@@ -27,6 +27,11 @@ export type Delivery = z.infer<typeof Delivery>;
 
 export const DeliveryList = z.object({ items: z.array(Delivery), next_cursor: z.string().nullable() }).openapi('DeliveryList');
 
+export const ApprovalDeliveries = z
+  .object({ approval_id: z.string(), items: z.array(Delivery) })
+  .openapi('ApprovalDeliveries', { description: "Every delivery of one approval's messages, oldest first, without addresses" });
+export type ApprovalDeliveries = z.infer<typeof ApprovalDeliveries>;
+
 export const DeliveryListQuery = z.object({
   state: z.enum(DELIVERY_STATES).optional(),
   channel: Channel.optional(),

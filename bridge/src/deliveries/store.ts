@@ -39,6 +39,8 @@ export interface DeliveryStore {
    * Addresses (emails, Slack ids, Teams URLs: bearer secrets) only when `showAddresses`.
    */
   listDeliveries(query: DeliveryListQuery, readable: ReadonlySet<string>, showAddresses: boolean): Promise<{ items: Delivery[]; next_cursor: string | null }>;
+  /** Every delivery of one approval's messages, oldest first, without addresses. */
+  deliveriesOf(approvalId: string): Promise<Delivery[]>;
   /** Deliveries by state, for the metrics scrape. */
   counts(): Promise<{ queued: number; failed: number }>;
 }
@@ -268,6 +270,18 @@ export class SqlDeliveryStore implements DeliveryStore {
     const page = rows.slice(0, query.limit).map((d) => toDelivery(d, showAddresses));
     const last = page.at(-1);
     return { items: page, next_cursor: rows.length > query.limit && last ? String(last.id) : null };
+  }
+
+  async deliveriesOf(approvalId: string) {
+    const rows = await this.db
+      .selectFrom('delivery')
+      .innerJoin('notification', 'notification.id', 'delivery.notification_id')
+      .selectAll('delivery')
+      .select(['notification.approval_id', 'notification.recipient'])
+      .where('notification.approval_id', '=', approvalId)
+      .orderBy('delivery.id')
+      .execute();
+    return rows.map((d) => toDelivery(d, false));
   }
 
   async counts() {

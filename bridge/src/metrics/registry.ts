@@ -50,6 +50,11 @@ export function createMetrics(sources: MetricSources) {
       this.set({ state: 'failed' }, depth.failed);
     },
   });
-  return { registry, votes, decisions };
+  const purged = new Counter({
+    name: 'airgate_retention_purged_total',
+    help: 'Decided approvals whose working state the retention setting removed (their audit entries stay)',
+    registers: [registry],
+  });
+  return { registry, votes, decisions, purged };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

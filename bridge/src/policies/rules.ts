@@ -2,7 +2,7 @@ import { isEligible, knownApprovers, type Voter } from './approvers.js';
 import { formProblem } from './form.js';
 import type { PolicySet } from './load.js';
 import { meaningOf } from './match.js';
-import { defaultOutcome, isParallel, type ApproverGroup, type Level, type Policy, type Rule } from './schema.js';
+import { defaultOutcome, isParallel, type ApproverGroup, type Level, type Policy, type RequesterRef, type Rule } from './schema.js';
 
 /** Whether `option` says no by its word alone (reject, deny, decline, no); for when no policy is at hand. */
 export const isRejecting = (option: string): boolean => defaultOutcome(option) === 'reject';
@@ -28,6 +28,41 @@ export interface LevelContext {
   readonly requester: string | null;
   /** The DAG's owners, who count as requester of an unattended run when the policy's `unattended_requester` names them. */
   readonly owners?: readonly string[];
+  /** Who decided at another level of this approval, which the policy's `segregation.across_levels` bars. */
+  readonly decidedAtOtherLevels?: readonly string[];
+}
+
+/** What an approval holds that its level is judged by: who asked, the DAG's owners, its open level and its votes. */
+export interface JudgedApproval {
+  readonly requester: string | null;
+  readonly owners?: readonly string[];
+  readonly level: number;
+  readonly votes: readonly { readonly user: string; readonly level: number; readonly replaced: boolean }[];
+}
+
+/** The context the approval's open level is judged in under `policy`. */
+export function levelContextOf(set: PolicySet, policy: Policy, approval: JudgedApproval): LevelContext {
+  const open = Math.min(approval.level, policy.levels.length);
+  const decidedAtOtherLevels = [...new Set(approval.votes.filter((v) => v.level !== open && !v.replaced).map((v) => v.user))];
+  return { set, policy, requester: approval.requester, owners: approval.owners ?? [], decidedAtOtherLevels };
+}
+
+/** Whether `user` may decide at all: not as the requester (unless self-approval is on), not barred by segregation. */
+export function mayDecide(ctx: LevelContext, user: string): boolean {
+  return (ctx.policy.self_approval || !requestersOf(ctx).includes(user)) && segregationBars(ctx, user) === null;
+}
+
+/** The people `refs` name: the DAG's owners, users, and the members of groups. */
+function peopleOf(ctx: LevelContext, refs: readonly RequesterRef[]): string[] {
+  return [
+    ...new Set(
+      refs.flatMap((ref) => {
+        if (ref.kind === 'owners') return [...(ctx.owners ?? [])];
+        if (ref.kind === 'group') return [...(ctx.set.groups.get(ref.name) ?? [])];
+        return [ref.name];
+      }),
+    ),
+  ];
 }
 
 /**
@@ -35,17 +70,19 @@ export interface LevelContext {
  * people the policy's `unattended_requester` names (the DAG's owners, users, groups), so the two-person rule still holds.
  */
 export function requestersOf(ctx: LevelContext): string[] {
-  const { set, policy, requester } = ctx;
-  if (requester !== null) return [requester];
-  return [
-    ...new Set(
-      (policy.unattended_requester ?? []).flatMap((ref) => {
-        if (ref.kind === 'owners') return [...(ctx.owners ?? [])];
-        if (ref.kind === 'group') return [...(set.groups.get(ref.name) ?? [])];
-        return [ref.name];
-      }),
-    ),
-  ];
+  if (ctx.requester !== null) return [ctx.requester];
+  return peopleOf(ctx, ctx.policy.unattended_requester ?? []);
+}
+
+/** Why the policy's segregation of duties bars `user` from deciding this approval; null when it does not. */
+function segregationBars(ctx: LevelContext, user: string): string | null {
+  const rule = ctx.policy.segregation;
+  if (!rule) return null;
+  if (peopleOf(ctx, rule.excluded ?? []).includes(user)) return `policy "${ctx.policy.name}" excludes ${user} from deciding it`;
+  if (rule.across_levels && (ctx.decidedAtOtherLevels ?? []).includes(user)) {
+    return `policy "${ctx.policy.name}" lets nobody decide at two levels, and ${user} decided at an earlier one`;
+  }
+  return null;
 }
 
 /** What an approving vote is counted as: its option plus the agreed form fields (canonical JSON). */
@@ -103,9 +140,9 @@ function needed(rule: Rule, known: number): number {
 
 function tally(group: ApproverGroup, latest: readonly LevelVote[], ctx: LevelContext): Tally {
   const { set, policy, requester } = ctx;
-  const requesters = requestersOf(ctx);
-  // Without self-approval the requester neither votes nor counts towards M, so unanimity stays reachable.
-  const counts = (user: string) => policy.self_approval || !requesters.includes(user);
+  // Without self-approval the requester neither votes nor counts towards M, so unanimity stays reachable; the same
+  // holds for whom segregation of duties bars.
+  const counts = (user: string) => mayDecide(ctx, user);
   const known = knownApprovers(set, group.approvers, requester).filter(counts);
   // Eligibility is judged now, like at voting: a vote by someone since removed from the group no longer counts.
   const votes = latest.filter(
@@ -156,6 +193,7 @@ export interface VoteInput {
 export type VoteRefusal =
   | { readonly kind: 'not_eligible'; readonly refusal: 'forbidden'; readonly message: string }
   | { readonly kind: 'self_approval'; readonly refusal: 'forbidden'; readonly message: string }
+  | { readonly kind: 'segregation_of_duties'; readonly refusal: 'forbidden'; readonly message: string }
   | { readonly kind: 'reason_required'; readonly refusal: 'unprocessable'; readonly field: 'reason'; readonly message: string }
   | { readonly kind: 'form_invalid'; readonly refusal: 'unprocessable'; readonly field: string; readonly message: string };
 
@@ -176,6 +214,8 @@ export function checkVote(level: Level, voter: Voter, input: VoteInput, ctx: Lev
     const who = requester === null ? 'who counts as requester of this unattended run' : 'the requester';
     return { ok: false, kind: 'self_approval', refusal: 'forbidden', message: `policy "${policy.name}" does not let ${who} approve their own request` };
   }
+  const barred = segregationBars(ctx, voter.user);
+  if (barred) return { ok: false, kind: 'segregation_of_duties', refusal: 'forbidden', message: barred };
   const rejecting = meaningOf(set, policy, input.option) === 'reject';
   if (reasonRequired(set, policy, input.option) && !input.reason?.trim()) {
     const message = policy.reason === 'always' ? 'a reason is required' : 'a reason is required to reject';

@@ -87,7 +87,8 @@ function parseRequesterRef(text: string): RequesterRef {
   throw new Error('expected owners, user:NAME or group:NAME');
 }
 
-const Requesters = z.array(Name.transform(compiling(parseRequesterRef))).min(1, 'name at least one requester');
+const people = (noun: string) => z.array(Name.transform(compiling(parseRequesterRef))).min(1, `name at least one ${noun}`);
+const Requesters = people('requester');
 
 const Approvers = z.array(Name.transform(compiling(parseApproverRef))).min(1, 'name at least one approver');
 
@@ -181,6 +182,12 @@ const EscalationStep = z.strictObject({ after: Duration, to: Approvers });
  */
 const BreakGlass = z.strictObject({ allowed: Approvers, reviewers: Approvers });
 
+/**
+ * Segregation of duties beyond the requester: `across_levels` lets nobody decide at two levels of one approval;
+ * `excluded` names people who never decide it (owners = the DAG's owners as Airflow lists them; user:, group:).
+ */
+const Segregation = z.strictObject({ across_levels: z.boolean().default(false), excluded: people('person to exclude').optional() });
+
 /** What choosing an option means for counting: it approves (and must be agreed on) or it says no. */
 export const OPTION_OUTCOMES = ['approve', 'reject'] as const;
 export type OptionOutcome = (typeof OPTION_OUTCOMES)[number];
@@ -221,6 +228,7 @@ const PolicySchema = z
     escalation: z.array(EscalationStep).min(1, 'list at least one step').optional(),
     sla: z.strictObject({ warn_before: Duration }).optional(),
     break_glass: BreakGlass.optional(),
+    segregation: Segregation.optional(),
   })
   .superRefine((policy, ctx) => {
     const duplicate = firstDuplicate(policy.levels.map((level) => level.name));
@@ -340,11 +348,15 @@ export const PolicyFileSchema = z
           ctx.addIssue({ code: 'custom', path: ['policies', p, ...at], message: `unknown group "${ref.name}"` });
         }
       }
-      policy.unattended_requester?.forEach((ref, r) => {
+      const people = [
+        ...(policy.unattended_requester ?? []).map((ref, r) => [ref, ['unattended_requester', r]] as const),
+        ...(policy.segregation?.excluded ?? []).map((ref, r) => [ref, ['segregation', 'excluded', r]] as const),
+      ];
+      for (const [ref, at] of people) {
         if (ref.kind === 'group' && !file.groups.has(ref.name)) {
-          ctx.addIssue({ code: 'custom', path: ['policies', p, 'unattended_requester', r], message: `unknown group "${ref.name}"` });
+          ctx.addIssue({ code: 'custom', path: ['policies', p, ...at], message: `unknown group "${ref.name}"` });
         }
-      });
+      }
     });
   });
 

@@ -43,6 +43,9 @@ export interface ApprovalTable {
   bypass: string | null;
   /** JSON `{approval_id, policy, by, reason}` on a break-glass review: the bypass it reviews. */
   review_of: string | null;
+  /** Who claimed the pending approval in the review queue, and until when (ISO); an expired claim holds nothing. */
+  claimed_by: string | null;
+  claimed_until: string | null;
 }
 
 export interface VoteTable {

@@ -281,6 +281,13 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('approval').addColumn('review_of', 'text').execute();
     },
   },
+  '0016_claims': {
+    async up(db: Kysely<any>) {
+      // A reviewer's claim on a pending approval (the review queue): votes by anyone else wait until it ends.
+      await db.schema.alterTable('approval').addColumn('claimed_by', 'text').execute();
+      await db.schema.alterTable('approval').addColumn('claimed_until', 'text').execute();
+    },
+  },
 };
 
 /** The names stores recorded before the migrations were numbered in the order they landed (two were 0011). */

@@ -10,6 +10,9 @@ export type Vote = components['schemas']['Vote'];
 export type VoteRequest = components['schemas']['VoteRequest'];
 export type DeferredVote = components['schemas']['DeferredVote'];
 export type BypassRequest = components['schemas']['BypassRequest'];
+export type BulkDecisionRequest = components['schemas']['BulkDecisionRequest'];
+export type BulkDecisionResult = components['schemas']['BulkDecisionResult'];
+export type BulkDecisionItem = components['schemas']['BulkDecisionItem'];
 /** A vote counted now, or kept (202) until Airflow can say whether the voter may decide. */
 export type VoteResult = { readonly counted: Approval } | { readonly deferred: DeferredVote };
 export type AuditEntry = components['schemas']['AuditEntry'];
@@ -18,6 +21,7 @@ export type AuditVerification = components['schemas']['AuditVerification'];
 export type ApiError = components['schemas']['Error'];
 export type ApprovalsQuery = NonNullable<paths['/api/v1/approvals']['get']['parameters']['query']>;
 export type AuditQuery = NonNullable<paths['/api/v1/audit']['get']['parameters']['query']>;
+export type AuditExportQuery = NonNullable<paths['/api/v1/audit/export']['get']['parameters']['query']>;
 export type ActionRequest = components['schemas']['ActionRequest'];
 export type ActionKind = ActionRequest['kind'];
 export type ActionConfirmation = components['schemas']['ActionConfirmation'];
@@ -57,8 +61,25 @@ export const castVote = async (id: string, vote: VoteRequest): Promise<VoteResul
 export const bypassApproval = async (id: string, bypass: BypassRequest): Promise<Approval> =>
   (await http.post<Approval>(`approvals/${encodeURIComponent(id)}/bypass`, bypass, json)).data;
 
+/** Claims the approval in the review queue for the signed-in person (or renews their claim). */
+export const claimApproval = async (id: string): Promise<Approval> =>
+  (await http.put<Approval>(`queue/${encodeURIComponent(id)}/claim`, {}, json)).data;
+
+// A body, so that the plugin route sees a JSON write (it refuses any other).
+export const releaseClaim = async (id: string): Promise<Approval> =>
+  (await http.delete<Approval>(`queue/${encodeURIComponent(id)}/claim`, { ...json, data: {} })).data;
+
+export const decideMany = async (decision: BulkDecisionRequest): Promise<BulkDecisionResult> =>
+  (await http.post<BulkDecisionResult>('queue/decisions', decision, json)).data;
+
 export const listAudit = async (query: AuditQuery): Promise<AuditList> =>
   (await http.get<AuditList>('audit', { params: query })).data;
+
+/** Where the browser downloads the audit export: a plain GET the plugin route authenticates by Airflow's cookie. */
+export const auditExportUrl = (query: AuditExportQuery): string => {
+  const params = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return `${http.defaults.baseURL ?? ''}audit/export?${params.toString()}`;
+};
 
 export const verifyAudit = async (): Promise<AuditVerification> =>
   (await http.get<AuditVerification>('audit/verify')).data;

@@ -19,6 +19,8 @@ export interface paths {
                     dag_id?: string;
                     run_id?: string;
                     task_id?: string;
+                    /** @description Only approvals under this policy (the review queue filters by it) */
+                    policy?: string;
                     /** @description The task instance's map index; -1 for a task that is not mapped */
                     map_index?: number | null;
                     mine?: "true" | "false";
@@ -423,6 +425,238 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/queue/{id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Review queue: claim a pending approval the signed-in person may decide (or renew one's own claim); until it ends, others' votes are refused with 409 claimed */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ClaimRequest"];
+                };
+            };
+            responses: {
+                /** @description The approval with its claim */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Approval"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 403 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 409 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Review queue: release one's own claim (nothing to do when nobody holds one) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The approval, unclaimed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Approval"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 409 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Review queue: one option and reason for many approvals, each voted on, audited and refused on its own, as POST /api/v1/approvals/{id}/votes would */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BulkDecisionRequest"];
+                };
+            };
+            responses: {
+                /** @description One result per approval: counted, kept until Airflow answers, or refused with its code */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BulkDecisionResult"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -461,6 +695,80 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["AuditList"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the audit entries the filters select (all pages) as JSON or CSV, with the chain verified at export time
+         * @description A download (Content-Disposition: attachment). The Airgate-Audit-Chain header and each entry's chain_verified say whether the chain held; in CSV, details is JSON, and a cell that starts with =, +, -, @, tab or CR gets a leading apostrophe so spreadsheets do not run it.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    approval_id?: string;
+                    /** @description Entries about this DAG: its approvals' entries and the actions on it (pause, resume, clear, ...) */
+                    dag_id?: string;
+                    /** @description Entries of this action only, e.g. `action.applied` (with dag_id: the DAG's pause history) */
+                    action?: string;
+                    /** @description Entries by this person, `system`, or the service account */
+                    actor?: string;
+                    /** @description Entries at or after this time */
+                    since?: string;
+                    /** @description Entries before this time */
+                    until?: string;
+                    /** @description json (one document) or csv (a row per entry) */
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The export */
+                200: {
+                    headers: {
+                        /** @description `ok`, or where and why the chain breaks */
+                        "Airgate-Audit-Chain"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditExport"];
+                        "text/csv": string;
                     };
                 };
                 /** @description Error 400 */
@@ -857,6 +1165,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/signals/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit evidence of one task's approval (latest try) as a JSON export with the chain verified, for the DAG that files it */
+        get: {
+            parameters: {
+                query: {
+                    dag_id: string;
+                    run_id: string;
+                    task_id: string;
+                    map_index?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The approval's audit entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditExport"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/signals/escalations": {
         parameters: {
             query?: never;
@@ -886,6 +1262,74 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["EscalationList"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/signals/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How one task's approval (latest try) reached people: every delivery, oldest first, without addresses */
+        get: {
+            parameters: {
+                query: {
+                    dag_id: string;
+                    run_id: string;
+                    task_id: string;
+                    map_index?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The approval's deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApprovalDeliveries"];
                     };
                 };
                 /** @description Error 400 */
@@ -1563,6 +2007,7 @@ export interface components {
             break_glass: boolean;
             bypass: components["schemas"]["Bypass"];
             review_of: components["schemas"]["ReviewOf"];
+            claim: components["schemas"]["Claim"];
         };
         OptionOutcome: {
             option: string;
@@ -1624,6 +2069,15 @@ export interface components {
             by: string;
             reason: string;
         } | null;
+        /** @description A reviewer working on the approval in the review queue (PUT /api/v1/queue/{id}/claim): votes by anyone else are refused (409 claimed) until it ends; null when nobody holds one */
+        Claim: {
+            by: string;
+            /**
+             * Format: date-time
+             * @description When the claim ends unless its holder renews it; an ended claim holds nothing
+             */
+            until: string;
+        } | null;
         Error: {
             error: {
                 code: string;
@@ -1655,6 +2109,44 @@ export interface components {
             /** @description The approving option Airflow is answered with; the request's first approving option by default */
             option?: string;
         };
+        ClaimRequest: {
+            /**
+             * @description How long the claim holds unless renewed (claiming again renews it); once it ends the approval is free
+             * @default 300
+             */
+            ttl_seconds: number;
+        };
+        BulkDecisionResult: {
+            /** @description Names this bulk decision in each item's audit entry (details.batch) */
+            batch: string;
+            /** @description One result per approval id, in the order given */
+            items: components["schemas"]["BulkDecisionItem"][];
+            counted: number;
+            deferred: number;
+            refused: number;
+        };
+        BulkDecisionItem: {
+            approval_id: string;
+            /** @description What POST /api/v1/approvals/{id}/votes would have answered for this item: 200 counted, 202 kept until Airflow answers, else the refusal's status */
+            status: number;
+            /** @description The approval's state after the vote (awaiting_airflow: kept, not yet counted); null when refused */
+            state: components["schemas"]["ApprovalState"] | "awaiting_airflow" | null;
+            /** @description Why this item was refused, in the contract's error shape; null when the vote was taken */
+            error: {
+                code: string;
+                message: string;
+                field?: string;
+            } | null;
+        };
+        BulkDecisionRequest: {
+            option: string;
+            reason?: string;
+            params_input?: {
+                [key: string]: unknown;
+            };
+            /** @description The approvals to vote on, each with the same option, reason and form input */
+            approval_ids: string[];
+        };
         AuditList: {
             items: components["schemas"]["AuditEntry"][];
             next_cursor: string | null;
@@ -1679,6 +2171,36 @@ export interface components {
             /** @description HMAC-SHA256 hex, with the bridge's audit key, of the canonical JSON (keys sorted recursively) of {seq, at, actor, action, channel, approval_id, reason, details, prev_hash}; plain sha256 for entries before keyed_from */
             hash: string;
         };
+        AuditExport: {
+            /** Format: date-time */
+            exported_at: string;
+            /** @description Who asked for the export */
+            exported_by: string;
+            /** @description The filters the entries were selected by */
+            filters: {
+                approval_id?: string;
+                /** @description Entries about this DAG: its approvals' entries and the actions on it (pause, resume, clear, ...) */
+                dag_id?: string;
+                /** @description Entries of this action only, e.g. `action.applied` (with dag_id: the DAG's pause history) */
+                action?: string;
+                /** @description Entries by this person, `system`, or the service account */
+                actor?: string;
+                /**
+                 * Format: date-time
+                 * @description Entries at or after this time
+                 */
+                since?: string;
+                /**
+                 * Format: date-time
+                 * @description Entries before this time
+                 */
+                until?: string;
+            };
+            verification: components["schemas"]["AuditVerification"];
+            count: number;
+            entries: components["schemas"]["AuditExportEntry"][];
+        };
+        /** @description The whole chain verified at export time */
         AuditVerification: {
             ok: boolean;
             /** @description Entries read, up to and including the first bad one */
@@ -1702,6 +2224,10 @@ export interface components {
          * @enum {string|null}
          */
         AuditProblem: "missing" | "altered" | "mislinked" | "truncated" | "checkpoint_mismatch" | "checkpoint_invalid" | null;
+        AuditExportEntry: components["schemas"]["AuditEntry"] & {
+            /** @description Whether the chain was intact up to and including this entry when it was exported (false from the verification's first_bad_seq on) */
+            chain_verified: boolean;
+        };
         ActionConfirmation: {
             confirmation: {
                 token: string;
@@ -1920,6 +2446,32 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
+        /** @description Every delivery of one approval's messages, oldest first, without addresses */
+        ApprovalDeliveries: {
+            approval_id: string;
+            items: components["schemas"]["Delivery"][];
+        };
+        Delivery: {
+            id: number;
+            notification_id: string;
+            approval_id: string;
+            recipient: string;
+            channel: string;
+            /** @description Where the channel sends it (email address, Slack id, URL; empty when none is known). Addresses are bearer secrets: null unless the caller is an Airflow admin */
+            address: string | null;
+            /** @enum {string} */
+            state: "queued" | "sent" | "failed";
+            attempts: number;
+            last_error: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            sent_at: string | null;
+            /** Format: date-time */
+            next_attempt_at: string;
+            /** @description The failed delivery this one took over from */
+            fallback_of: number | null;
+        };
         MessageList: {
             items: components["schemas"]["Message"][];
             next_cursor: string | null;
@@ -1951,27 +2503,6 @@ export interface components {
         DeliveryList: {
             items: components["schemas"]["Delivery"][];
             next_cursor: string | null;
-        };
-        Delivery: {
-            id: number;
-            notification_id: string;
-            approval_id: string;
-            recipient: string;
-            channel: string;
-            /** @description Where the channel sends it (email address, Slack id, URL; empty when none is known). Addresses are bearer secrets: null unless the caller is an Airflow admin */
-            address: string | null;
-            /** @enum {string} */
-            state: "queued" | "sent" | "failed";
-            attempts: number;
-            last_error: string | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            sent_at: string | null;
-            /** Format: date-time */
-            next_attempt_at: string;
-            /** @description The failed delivery this one took over from */
-            fallback_of: number | null;
         };
         /** @description Form fields: `reason`, and `params.NAME` for each field of the request form */
         LinkForm: {

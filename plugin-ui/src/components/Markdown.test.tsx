@@ -14,4 +14,19 @@ describe('Markdown', () => {
     expect(screen.getByRole('cell', { name: '1200' })).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'diff' })).toHaveAttribute('href', 'https://example.test/diff');
   });
+
+  it('shows a chart attached as a PNG or SVG data URI, and no other data or script URL', () => {
+    const svg = `data:image/svg+xml;base64,${btoa('<svg xmlns="http://www.w3.org/2000/svg"/>')}`;
+    render(
+      <ChakraProvider value={defaultSystem}>
+        <Markdown>
+          {`![quality chart](${svg})\n\n![page](data:text/html;base64,PHNjcmlwdD4=)\n\n[run](javascript:alert(1)) [doc](data:text/html,x)`}
+        </Markdown>
+      </ChakraProvider>,
+    );
+    expect(screen.getByRole('img', { name: 'quality chart' })).toHaveAttribute('src', svg);
+    expect(screen.getByRole('img', { name: 'page' })).not.toHaveAttribute('src', expect.stringMatching(/^data:/));
+    expect(screen.getByText('run').closest('a')?.getAttribute('href') ?? '').not.toMatch(/^javascript:/);
+    expect(screen.getByText('doc').closest('a')?.getAttribute('href') ?? '').not.toMatch(/^data:/);
+  });
 });

@@ -1,5 +1,5 @@
-import { Code, Heading, Link, List, Table, Text } from '@chakra-ui/react';
-import ReactMarkdown, { type Components } from 'react-markdown';
+import { Code, Heading, Image, Link, List, Table, Text } from '@chakra-ui/react';
+import ReactMarkdown, { type Components, type UrlTransform, defaultUrlTransform } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 
 // Chakra's reset strips the browser's styles from bare HTML, so each element is drawn with its
@@ -11,6 +11,7 @@ const components: Components = {
     </Link>
   ),
   code: ({ children }) => <Code>{children}</Code>,
+  img: ({ src, alt }) => <Image src={typeof src === 'string' ? src : undefined} alt={alt ?? ''} maxW="full" my="2" />,
   h1: ({ children }) => <Heading size="lg">{children}</Heading>,
   h2: ({ children }) => <Heading size="md">{children}</Heading>,
   h3: ({ children }) => <Heading size="sm">{children}</Heading>,
@@ -35,12 +36,18 @@ const components: Components = {
   td: ({ children }) => <Table.Cell>{children}</Table.Cell>,
 };
 
+// Charts travel inside the request (an approval has no file store): PNG or SVG as a data URI, shown as an image
+// only, where an SVG runs no script. Every other URL goes through react-markdown's own allow-list.
+const INLINE_IMAGE = /^data:image\/(png|svg\+xml);base64,[A-Za-z0-9+/=]+$/;
+const urlTransform: UrlTransform = (url, key, node) =>
+  key === 'src' && node.tagName === 'img' && INLINE_IMAGE.test(url) ? url : defaultUrlTransform(url);
+
 type Props = {
   readonly children: string;
 };
 
 export const Markdown = ({ children }: Props) => (
-  <ReactMarkdown components={components} remarkPlugins={[remarkGfm]}>
+  <ReactMarkdown components={components} remarkPlugins={[remarkGfm]} urlTransform={urlTransform}>
     {children}
   </ReactMarkdown>
 );

@@ -33,6 +33,7 @@ const pendingApproval = (fields: Partial<Approval>): Approval => ({
   break_glass: false,
   bypass: null,
   review_of: null,
+  claim: null,
   ...fields,
 });
 
@@ -173,6 +174,34 @@ export const seedPending = (count: number) => {
         due_at: fromNow((index + 2) * HOUR),
       }),
     ),
+  ];
+};
+
+/** Adds flagged posts of a moderation run, Keep or Remove each; bob is reviewing the second. */
+export const seedModeration = () => {
+  const post = (n: number, fields: Partial<Approval> = {}) =>
+    pendingApproval({
+      id: `mod-${n}`,
+      dag_id: 'content_moderation',
+      run_id: 'manual__moderation',
+      task_id: 'review_routine',
+      map_index: n - 1,
+      subject: `Post ${n}`,
+      body: `> text of post ${n}\n\n**Score ${n + 2}.00**`,
+      policy: 'content-moderation',
+      options: ['Keep', 'Remove'],
+      option_outcomes: [
+        { option: 'Keep', outcome: 'approve' },
+        { option: 'Remove', outcome: 'reject' },
+      ],
+      ...fields,
+    });
+  approvals = [
+    ...approvals,
+    post(1),
+    post(2, { claim: { by: 'bob', until: fromNow(HOUR) } }),
+    post(3),
+    post(4),
   ];
 };
 

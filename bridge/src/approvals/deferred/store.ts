@@ -1,5 +1,6 @@
-import { type Kysely, PostgresAdapter, type Selectable, type Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, DeferredVoteTable } from '../../store/db.js';
+import { claimDue } from '../../store/leases.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 export type DeferredVoteRow = Selectable<DeferredVoteTable>;
@@ -24,23 +25,27 @@ export async function addDeferredVote(tx: Executor, vote: NewDeferredVote): Prom
   return { row, created: false };
 }
 
-/** Leases deferred votes in arrival order, like timers (see claimTimers): a live lease is never taken over. */
+/** Leases deferred votes in arrival order, as timers and effects are leased: a live lease is never taken over. */
 export async function claimDeferredVotes(db: Kysely<Database>, owner: string, now: Date, leaseMs: number, limit: number): Promise<DeferredVoteRow[]> {
   const at = now.toISOString();
-  let due = db
+  const due = db
     .selectFrom('deferred_vote')
     .select('id')
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', at)]))
     .orderBy('id')
     .limit(limit);
-  if (db.getExecutor().adapter instanceof PostgresAdapter) due = due.forUpdate().skipLocked();
-  const rows = await db
-    .updateTable('deferred_vote')
-    .set((eb) => ({ lease_owner: owner, lease_until: new Date(now.getTime() + leaseMs).toISOString(), attempts: eb('attempts', '+', 1) }))
-    .where('id', 'in', due)
-    .returningAll()
-    .execute();
-  return rows.sort((a, b) => a.id - b.id);
+  return claimDue(
+    db,
+    due,
+    (ids) =>
+      db
+        .updateTable('deferred_vote')
+        .set((eb) => ({ lease_owner: owner, lease_until: new Date(now.getTime() + leaseMs).toISOString(), attempts: eb('attempts', '+', 1) }))
+        .where('id', 'in', ids)
+        .returningAll()
+        .execute(),
+    (a, b) => a.id - b.id,
+  );
 }
 
 /** Gives a leased vote back (Airflow still unreachable) with why, to be tried again on a later pass. */

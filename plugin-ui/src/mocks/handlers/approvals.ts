@@ -25,6 +25,68 @@ const formProblem = (approval: Approval, input: Record<string, unknown>) => {
   return undefined;
 };
 
+/** A live claim someone other than the signed-in person holds. */
+export const claimedByOther = (approval: Approval) =>
+  approval.claim !== null && approval.claim.by !== signedInUser && Date.parse(approval.claim.until) > Date.now();
+
+type VoteOutcome = { readonly approval: Approval } | { readonly status: number; readonly error: ApiError['error'] };
+
+const refused = (status: number, code: string, message: string, field?: string): VoteOutcome => ({
+  status,
+  error: { code, message, ...(field === undefined ? {} : { field }) },
+});
+
+/** The bridge's vote rules, enough for the tests: a single vote, and each item of a bulk decision. */
+export const voteOn = (id: string, vote: VoteRequest): VoteOutcome => {
+  const approval = allApprovals().find((candidate) => candidate.id === id);
+  if (approval === undefined) {
+    return refused(404, 'not_found', `approval ${id} not found`);
+  }
+  if (approval.state !== 'pending') {
+    return refused(409, 'conflict', `approval is already ${approval.state}`);
+  }
+  if (claimedByOther(approval)) {
+    return refused(409, 'claimed', `${approval.claim?.by} is reviewing this approval`);
+  }
+  const { option, reason, params_input: paramsInput = {} } = vote;
+  if (!approval.options.includes(option)) {
+    return refused(422, 'invalid_option', `option must be one of ${approval.options.join(', ')}`, 'option');
+  }
+  // The bridge's policy names what each option means; a "no" needs no form input.
+  const rejecting = isRejecting(approval, option);
+  if (rejecting && !reason?.trim()) {
+    return refused(422, 'reason_required', 'a reason is required to reject', 'reason');
+  }
+  const problem = rejecting ? undefined : formProblem(approval, paramsInput);
+  if (problem !== undefined) {
+    return refused(422, 'form_invalid', problem.message, problem.field);
+  }
+  const at = new Date().toISOString();
+  const progress = approval.progress ?? { levels: 1, level_name: 'approver', needed: 1, approvals: 0, rejections: 0 };
+  const tally = {
+    ...progress,
+    approvals: progress.approvals + (rejecting ? 0 : 1),
+    rejections: progress.rejections + (rejecting ? 1 : 0),
+  };
+  const decided = rejecting || tally.approvals >= tally.needed;
+  const updated: Approval = {
+    ...approval,
+    state: decided ? (rejecting ? 'rejected' : 'approved') : 'pending',
+    votes: [
+      ...approval.votes,
+      { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false, params_input: rejecting ? null : paramsInput },
+    ],
+    decided_at: decided ? at : null,
+    outcome: decided ? { option, params_input: paramsInput } : null,
+    progress: tally,
+    claim: null,
+  };
+  replaceApproval(updated);
+  recordAudit({ actor: signedInUser, action: 'vote.recorded', approval_id: approval.id, channel: 'ui', reason: reason ?? null });
+
+  return { approval: updated };
+};
+
 // Mirrors the bridge's rules: the list filters by state, DAG, task instance and "mine", pages by cursor, and a vote
 // decides once the open level has its approvals.
 export const approvalsHandlers = [
@@ -32,7 +94,7 @@ export const approvalsHandlers = [
     const query = new URL(request.url).searchParams;
     const state = query.get('state') ?? 'pending';
     const mine = query.get('mine') === 'true';
-    const matches = (name: 'dag_id' | 'run_id' | 'task_id' | 'map_index', value: string | number) =>
+    const matches = (name: 'dag_id' | 'run_id' | 'task_id' | 'map_index' | 'policy', value: string | number | null) =>
       !query.has(name) || query.get(name) === String(value);
     const items = allApprovals().filter(
       (approval) =>
@@ -41,6 +103,7 @@ export const approvalsHandlers = [
         matches('run_id', approval.run_id) &&
         matches('task_id', approval.task_id) &&
         matches('map_index', approval.map_index) &&
+        matches('policy', approval.policy) &&
         (!mine || approval.requester !== signedInUser),
     );
 
@@ -53,49 +116,10 @@ export const approvalsHandlers = [
       : HttpResponse.json(approval);
   }),
   http.post<{ id: string }, VoteRequest, Approval | ApiError>(votesUrl, async ({ params, request }) => {
-    const approval = allApprovals().find(({ id }) => id === params.id);
-    if (approval === undefined) {
-      return bridgeError(404, 'not_found', `approval ${params.id} not found`);
-    }
-    if (approval.state !== 'pending') {
-      return bridgeError(409, 'conflict', `approval is already ${approval.state}`);
-    }
-    const { option, reason, params_input: paramsInput = {} } = await request.json();
-    if (!approval.options.includes(option)) {
-      return bridgeError(422, 'invalid_option', `option must be one of ${approval.options.join(', ')}`, 'option');
-    }
-    // The bridge's policy names what each option means; a "no" needs no form input.
-    const rejecting = isRejecting(approval, option);
-    if (rejecting && !reason?.trim()) {
-      return bridgeError(422, 'reason_required', 'a reason is required to reject', 'reason');
-    }
-    const problem = rejecting ? undefined : formProblem(approval, paramsInput);
-    if (problem !== undefined) {
-      return bridgeError(422, 'form_invalid', problem.message, problem.field);
-    }
-    const at = new Date().toISOString();
-    const progress = approval.progress ?? { levels: 1, level_name: 'approver', needed: 1, approvals: 0, rejections: 0 };
-    const tally = {
-      ...progress,
-      approvals: progress.approvals + (rejecting ? 0 : 1),
-      rejections: progress.rejections + (rejecting ? 1 : 0),
-    };
-    const decided = rejecting || tally.approvals >= tally.needed;
-    const updated: Approval = {
-      ...approval,
-      state: decided ? (rejecting ? 'rejected' : 'approved') : 'pending',
-      votes: [
-        ...approval.votes,
-        { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false, params_input: rejecting ? null : paramsInput },
-      ],
-      decided_at: decided ? at : null,
-      outcome: decided ? { option, params_input: paramsInput } : null,
-      progress: tally,
-    };
-    replaceApproval(updated);
-    recordAudit({ actor: signedInUser, action: 'vote.recorded', approval_id: approval.id, channel: 'ui', reason: reason ?? null });
-
-    return HttpResponse.json(updated);
+    const result = voteOn(params.id, await request.json());
+    return 'approval' in result
+      ? HttpResponse.json(result.approval)
+      : bridgeError(result.status, result.error.code, result.error.message, result.error.field);
   }),
   // The bridge's break-glass: a reason, a policy with break_glass, and never the requester; it opens a review.
   http.post<{ id: string }, BypassRequest, Approval | ApiError>(bypassUrl, async ({ params, request }) => {

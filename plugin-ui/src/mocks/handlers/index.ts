@@ -2,6 +2,7 @@ import { actionsHandlers } from './actions';
 import { approvalsHandlers, escalationsHandlers } from './approvals';
 import { auditHandlers } from './audit';
 import { messagesHandlers } from './messages';
+import { queueHandlers } from './queue';
 import { statsHandlers } from './stats';
 
 // Specific paths before the patterns that would also match them.
@@ -10,6 +11,7 @@ export const handlers = [
   ...auditHandlers,
   ...statsHandlers,
   ...messagesHandlers,
+  ...queueHandlers,
   ...escalationsHandlers,
   ...approvalsHandlers,
 ];

@@ -1,8 +1,9 @@
-import { Button, Field, Heading, HStack, Stack, Textarea } from '@chakra-ui/react';
+import { Field, Heading, Stack, Textarea } from '@chakra-ui/react';
 import { useMemo, useState } from 'react';
 
 import { type Approval, errorField, errorMessage } from '../../api/client';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { OptionButtons } from '../../components/OptionButtons';
 import { ParamsForm } from '../../components/ParamsForm';
 import { messages } from '../../i18n';
 import { useVote } from '../../queries/useVote';
@@ -117,21 +118,7 @@ export const VoteForm = ({ approval }: Props) => {
         )}
       </Field.Root>
       {showAlert ? <ErrorAlert error={error} title={messages.approval.voteFailed} /> : undefined}
-      <HStack gap="2" flexWrap="wrap">
-        {approval.options.map((option) => (
-          <Button
-            key={option}
-            size="sm"
-            variant={isRejecting(approval, option) ? 'outline' : 'solid'}
-            colorPalette={isRejecting(approval, option) ? 'red' : undefined}
-            loading={isPending}
-            aria-label={messages.approval.decideAs(option)}
-            onClick={() => vote(option)}
-          >
-            {option}
-          </Button>
-        ))}
-      </HStack>
+      <OptionButtons approval={approval} loading={isPending} onChoose={vote} />
     </Stack>
   );
 };

@@ -3,6 +3,7 @@ import { useDeferredValue, useMemo, useState } from 'react';
 
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { FilterInput } from '../../components/FilterInput';
 import { LoadingState } from '../../components/LoadingState';
 import { messages } from '../../i18n';
 import { useApprovals } from '../../queries/useApprovals';
@@ -84,14 +85,7 @@ const Inbox = ({ onOpen }: InboxProps) => {
           value={search}
           onChange={(event) => setSearch(event.target.value)}
         />
-        <Input
-          size="sm"
-          maxW="48"
-          placeholder={messages.approvals.dagFilter}
-          aria-label={messages.approvals.dagFilter}
-          value={dagInput}
-          onChange={(event) => setDagInput(event.target.value)}
-        />
+        <FilterInput label={messages.approvals.dagFilter} value={dagInput} onChange={setDagInput} />
         <NativeSelect.Root size="sm" maxW="56">
           <NativeSelect.Field
             aria-label={messages.approvals.sort.label}

@@ -1,10 +1,11 @@
-import { Badge, Box, chakra, Table, type TableCellProps, Text } from '@chakra-ui/react';
+import { Badge, Box, Table, type TableCellProps, Text } from '@chakra-ui/react';
 import { observeElementRect, useVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, useEffect, useRef } from 'react';
 
 import type { Approval } from '../../api/client';
 import { DeadlineBadge } from '../../components/DeadlineBadge';
 import { StateBadge } from '../../components/StateBadge';
+import { SubjectButton } from '../../components/SubjectButton';
 import { messages } from '../../i18n';
 import { useNow } from '../../utils/useNow';
 
@@ -93,23 +94,7 @@ export const ApprovalsList = ({ approvals, showState, hasMore, loadMore, onOpen 
                 <Cell title={approval.run_id}>{approval.run_id}</Cell>
                 <Cell title={approval.task_id}>{approval.task_id}</Cell>
                 <Cell title={approval.subject}>
-                  <chakra.button
-                    type="button"
-                    color="fg.info"
-                    textAlign="start"
-                    maxW="full"
-                    overflow="hidden"
-                    textOverflow="ellipsis"
-                    focusRing="outside"
-                    _hover={{ textDecoration: 'underline' }}
-                    onKeyDown={onKeyDown(approval)}
-                    onClick={(event) => {
-                      event.stopPropagation();
-                      onOpen(approval);
-                    }}
-                  >
-                    {approval.subject}
-                  </chakra.button>
+                  <SubjectButton subject={approval.subject} onKeyDown={onKeyDown(approval)} onOpen={() => onOpen(approval)} />
                 </Cell>
                 <Cell>
                   {progress === null

@@ -24,6 +24,22 @@ describe('Audit', () => {
     expect(within(rows[2] as HTMLElement).getByRole('cell', { name: 'Tests green' })).toBeInTheDocument();
   });
 
+  it('offers the filtered trail as CSV and JSON downloads', async () => {
+    const user = userEvent.setup();
+    renderApp('Audit');
+    await screen.findAllByRole('row');
+
+    await user.type(screen.getByRole('textbox', { name: 'DAG id' }), 'deploy_prod');
+    const csv = screen.getByRole('link', { name: 'Export CSV' });
+    await waitFor(() => expect(csv.getAttribute('href')).toContain('dag_id=deploy_prod'));
+    const url = new URL(csv.getAttribute('href') ?? '', window.location.href);
+    expect(url.pathname).toMatch(/\/airgate\/api\/audit\/export$/);
+    expect(Object.fromEntries(url.searchParams)).toEqual({ dag_id: 'deploy_prod', format: 'csv' });
+    expect(csv).toHaveAttribute('download');
+    const json = new URL(screen.getByRole('link', { name: 'Export JSON' }).getAttribute('href') ?? '', window.location.href);
+    expect(Object.fromEntries(json.searchParams)).toEqual({ dag_id: 'deploy_prod', format: 'json' });
+  });
+
   it('filters by approval id', async () => {
     const sent = recordRequests();
     const user = userEvent.setup();

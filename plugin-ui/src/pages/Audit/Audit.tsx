@@ -4,6 +4,7 @@ import { useMemo, useState } from 'react';
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
+import { auditExportUrl } from '../../api/client';
 import { messages } from '../../i18n';
 import { type AuditFilters, useAudit, useAuditVerification } from '../../queries/useAudit';
 import { useDebounced } from '../../utils/useDebounced';
@@ -99,6 +100,13 @@ export const Audit = () => {
         <Button size="sm" variant="ghost" onClick={() => setInput(NO_FILTERS)}>
           {messages.audit.filters.clear}
         </Button>
+        {(['csv', 'json'] as const).map((format) => (
+          <Button key={format} asChild size="sm" variant="outline" title={messages.audit.exportHint}>
+            <a href={auditExportUrl({ ...filters, format })} download>
+              {format === 'csv' ? messages.audit.exportCsv : messages.audit.exportJson}
+            </a>
+          </Button>
+        ))}
       </HStack>
       {isPending ? <LoadingState label={messages.audit.loading} /> : undefined}
       {error !== null ? <ErrorAlert error={error} title={messages.audit.loadFailed} /> : undefined}

@@ -156,6 +156,8 @@ class Stack:
             "AIRGATE_DB_FILE": str(self.bridge_db),
             "AIRGATE_SIGNALS_DIR": str(self.signals_dir),
             "RECONCILE_INTERVAL_MS": os.environ.get("RECONCILE_INTERVAL_MS", "1000"),
+            # A long-lived demo keeps a month of decided approvals; the audit trail keeps every entry.
+            "APPROVAL_RETENTION": os.environ.get("APPROVAL_RETENTION", "30d"),
         }
         # The dev channels unless the caller brings its own (the test suites do).
         channels = {

@@ -14,6 +14,7 @@ from airflow.sdk import Asset
 from airflow.sdk.exceptions import DownstreamTasksSkipped
 
 from airgate import (
+    APPROVAL_ID_KEY,
     FILE_SIGNAL,
     REQUESTED_AT_KEY,
     SERVICE_ACCOUNT,
@@ -175,7 +176,10 @@ def test_the_notifier_registers_the_request_with_its_form(bridge: FakeBridge):
         serialized_params=params,
         response_timeout=None,
     )
-    BridgeRegistrationNotifier().notify(context(task=task))
+    ctx = context(task=task)
+    BridgeRegistrationNotifier().notify(ctx)
+    # The id the push got: a later task can tell the push registered it, and find the same approval.
+    ctx["ti"].xcom_push.assert_called_once_with(key=APPROVAL_ID_KEY, value="ap-1")
     [call] = bridge.calls
     assert (call.method, call.path, call.headers["authorization"]) == (
         "POST",
@@ -209,8 +213,11 @@ def test_a_bridge_that_refuses_the_notifier_does_not_fail_the_task(bridge: FakeB
     task = SimpleNamespace(
         subject="Deploy?", body=None, options=["Approve"], serialized_params={}, response_timeout=None
     )
-    BridgeRegistrationNotifier().notify(context(task=task))
+    ctx = context(task=task)
+    BridgeRegistrationNotifier().notify(ctx)
     assert len(bridge.calls) == 1
+    # No id: the reconcile loop registers the request once the bridge answers.
+    ctx["ti"].xcom_push.assert_not_called()
 
 
 def test_request_registers_an_external_approval_with_its_signals(bridge: FakeBridge):

@@ -195,6 +195,29 @@ def test_bridge_html_is_never_served_on_airflows_origin(client: TestClient, brid
     assert response.json()["error"]["code"] == "bad_gateway"
 
 
+def test_a_csv_download_is_forwarded_with_its_name_and_chain_header(
+    client: TestClient, bridge: FakeBridge
+) -> None:
+    bridge.answer(200, b"seq,at\n1,2026-12-03\n", content_type="text/csv; charset=utf-8")
+    bridge.headers = {
+        "Content-Disposition": 'attachment; filename="airgate-audit.csv"',
+        "Airgate-Audit-Chain": "ok",
+    }
+    response = client.get("/api/audit/export", params={"format": "csv"})
+    assert response.status_code == 200
+    assert response.text == "seq,at\n1,2026-12-03\n"
+    assert response.headers["content-disposition"] == 'attachment; filename="airgate-audit.csv"'
+    assert response.headers["airgate-audit-chain"] == "ok"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_csv_that_is_no_download_is_not_forwarded(client: TestClient, bridge: FakeBridge) -> None:
+    bridge.answer(200, b"<script>alert(1)</script>", content_type="text/csv")
+    response = client.get("/api/audit/export")
+    assert response.status_code == 502
+    assert "<script>" not in response.text
+
+
 def test_bridge_cookies_and_other_headers_stay_behind(client: TestClient, bridge: FakeBridge) -> None:
     bridge.headers = {"Set-Cookie": "_token=evil; Path=/", "RateLimit": "limit=1200, remaining=1199"}
     response = client.get("/api/approvals")

@@ -6,6 +6,7 @@ with the bridge), ``plugins`` (the Approvals UI and its same-origin route), ``da
 Every name a DAG needs is importable from ``airgate`` itself.
 """
 
+from airgate.charts import Bar, bar_chart
 from airgate.hooks.bridge import BRIDGE_CONN_ID, BridgeHook, approval_status
 from airgate.metrics import (
     GatePassage,
@@ -16,7 +17,15 @@ from airgate.metrics import (
     rollback_status,
     sla_outcome,
 )
-from airgate.notifiers.bridge import REQUESTED_AT_KEY
+from airgate.monitoring import (
+    LatencySummary,
+    MetricFamily,
+    bridge_metrics,
+    grafana_dashboard,
+    latency_summary,
+    parse_metrics,
+)
+from airgate.notifiers.bridge import APPROVAL_ID_KEY, REQUESTED_AT_KEY
 from airgate.operators.external import RequestApprovalOperator
 from airgate.operators.hitl import (
     SERVICE_ACCOUNT,
@@ -24,10 +33,23 @@ from airgate.operators.hitl import (
     AirgateBranchOperator,
     AirgateHITLOperator,
 )
-from airgate.records import DecisionRecord, decision_record, decision_record_of, disagreements, escalations_of
+from airgate.records import (
+    DecisionRecord,
+    decision_record,
+    decision_record_of,
+    deliveries_of,
+    disagreements,
+    escalations_of,
+)
 from airgate.sensors.signal_run import ApprovalSignalRunSensor
 from airgate.sensors.status import ApprovalStatusSensor
-from airgate.sensors.store import STORE_CONN_ID, ApprovalRecordSensor, query_store
+from airgate.sensors.store import (
+    STORE_CONN_ID,
+    ApprovalRecordSensor,
+    StoredApproval,
+    approval_tries,
+    query_store,
+)
 from airgate.signals import (
     FILE_SIGNAL,
     SIGNAL_DAG_ID,
@@ -35,7 +57,10 @@ from airgate.signals import (
     SIGNAL_TASK_ID,
     SIGNALS_CONN_ID,
     ApprovalSignal,
+    AuditEntry,
+    AuditEvidence,
     Decider,
+    Delivery,
     Escalation,
     asset_event,
     read_signal_file,
@@ -47,6 +72,7 @@ from airgate.signals import (
 )
 
 __all__ = [
+    "APPROVAL_ID_KEY",
     "BRIDGE_CONN_ID",
     "FILE_SIGNAL",
     "REQUESTED_AT_KEY",
@@ -63,22 +89,36 @@ __all__ = [
     "ApprovalSignal",
     "ApprovalSignalRunSensor",
     "ApprovalStatusSensor",
+    "AuditEntry",
+    "AuditEvidence",
+    "Bar",
     "BridgeHook",
     "Decider",
     "DecisionRecord",
+    "Delivery",
     "Escalation",
     "GatePassage",
+    "LatencySummary",
+    "MetricFamily",
     "RequestApprovalOperator",
     "RollbackStatus",
     "SlaOutcome",
+    "StoredApproval",
     "approval_status",
+    "approval_tries",
     "asset_event",
+    "bar_chart",
+    "bridge_metrics",
     "count_outcome",
     "decision_record",
     "decision_record_of",
+    "deliveries_of",
     "disagreements",
     "escalations_of",
     "gate_passage",
+    "grafana_dashboard",
+    "latency_summary",
+    "parse_metrics",
     "query_store",
     "read_signal_file",
     "remove_signal_file",

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from airgate.hooks.bridge import BRIDGE_CONN_ID, BridgeHook
 from airgate.notifiers.bridge import REQUESTED_AT_KEY
-from airgate.signals import ApprovalSignal, Decider, Escalation
+from airgate.signals import ApprovalSignal, Decider, Delivery, Escalation
 
 
 class DecisionRecord(TypedDict):
@@ -130,3 +130,15 @@ def escalations_of(ti: Any, task_id: str, conn_id: str = BRIDGE_CONN_ID) -> list
     :param conn_id: The connection that points at the bridge.
     """
     return BridgeHook(conn_id).escalations(ti.dag_id, ti.run_id, task_id)
+
+
+def deliveries_of(ti: Any, task_id: str, conn_id: str = BRIDGE_CONN_ID) -> list[Delivery]:
+    """
+    How the bridge told people about this run's approval task ``task_id``: every delivery of its messages,
+    oldest first, per channel and recipient, with attempts, errors and the fallbacks that took over.
+
+    :param ti: The running task instance (``context["ti"]``).
+    :param task_id: The approval task's id (or the task that requested an external approval).
+    :param conn_id: The connection that points at the bridge.
+    """
+    return BridgeHook(conn_id).deliveries(ti.dag_id, ti.run_id, task_id)

@@ -68,6 +68,61 @@ class Escalation(TypedDict):
     at: str
 
 
+class Delivery(TypedDict):
+    """
+    One attempt-tracked send of one of an approval's messages on one channel (``GET /api/v1/signals/deliveries``).
+    Every message has a ``messages`` delivery, sent by being stored (the UI's inbox), besides its policy's channels.
+    """
+
+    id: int
+    recipient: str
+    #: messages, email, slack, teams or webhook.
+    channel: str
+    #: queued, sent or failed (given up on: a fallback, when there is one, took over).
+    state: str
+    attempts: int
+    last_error: str | None
+    #: When the message was queued on this channel.
+    created_at: str
+    sent_at: str | None
+    #: The failed delivery this one took over from, as the policy's fallback channel.
+    fallback_of: int | None
+
+
+class AuditEntry(TypedDict):
+    """One entry of the bridge's hash-chained audit trail, as an export carries it."""
+
+    seq: int
+    at: str
+    #: A person, ``system``, or the service account.
+    actor: str
+    #: ``noun.verb``: ``approval.registered``, ``vote.recorded``, ``approval.decided``, ...
+    action: str
+    channel: str | None
+    approval_id: str | None
+    reason: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+    #: Whether the chain was intact up to this entry when it was exported.
+    chain_verified: bool
+
+
+class AuditEvidence(TypedDict):
+    """
+    One task's approval's audit entries with the whole chain verified at export time
+    (``GET /api/v1/signals/audit``): what a DAG files with its run as evidence of who decided.
+    """
+
+    exported_at: str
+    exported_by: str
+    filters: dict[str, Any]
+    #: ``{"ok": bool, "checked": int, "first_bad_seq": int | None, "problem": str | None, ...}``.
+    verification: dict[str, Any]
+    count: int
+    entries: list[AuditEntry]
+
+
 def trigger_dag(dag_id: str = SIGNAL_DAG_ID) -> dict[str, str]:
     """
     Signal: trigger ``dag_id`` with the decision as conf, as run :func:`signal_run_id` (no logical date); wait

@@ -49,3 +49,17 @@ def test_each_batch_is_decided_on_its_own(dag: Any, dag_test: Any) -> None:
         "paid": round(sum(sum(b["amounts"]) for b in approved), 2),
     }
     assert result.state == "success"
+    # One processing per batch, with that batch's own decision: the rejected ones are skipped.
+    processed = sorted(
+        (ti.task_id, ti.map_index, str(ti.state))
+        for ti in result.run.get_task_instances()
+        if ti.task_id.startswith("process_")
+    )
+    assert processed == [
+        ("process_routine", 0, "success"),
+        ("process_routine", 1, "skipped"),
+        ("process_urgent", 0, "success"),
+        ("process_urgent", 1, "skipped"),
+        ("process_urgent", 2, "success"),
+        ("process_urgent", 3, "success"),
+    ]

@@ -31,7 +31,9 @@ def test_a_clean_batch_is_approved_and_loaded(dag: Any, dag_test: Any, airgate_b
     assert result.tasks["rollback_staging"] == "skipped"
     assert result.xcom("report_quality_gate")["decision"] == "Approve"
     # The reviewer is shown the measured figures, not a verdict someone typed.
-    assert "| email_complete | 100.00% |" in airgate_bridge.registration("quality_review")["body"]
+    body = airgate_bridge.registration("quality_review")["body"]
+    assert "| email_complete | 100.00% |" in body
+    assert "![Batch quality against thresholds](data:image/svg+xml;base64," in body
 
 
 def test_a_defective_batch_shows_its_failures_and_a_rejection_rolls_it_back(dag: Any, dag_test: Any) -> None:

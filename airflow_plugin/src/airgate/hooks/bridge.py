@@ -10,7 +10,7 @@ from airflow.providers.http.hooks.http import HttpHook
 if TYPE_CHECKING:
     from requests import Response
 
-    from airgate.signals import ApprovalSignal, Escalation
+    from airgate.signals import ApprovalSignal, AuditEvidence, Delivery, Escalation
 
 #: The Airflow connection that points at the bridge: host = bridge URL, password = its service token.
 BRIDGE_CONN_ID = "airgate_bridge"
@@ -79,31 +79,60 @@ class BridgeHook(HttpHook):
         The bridge's answer to ``GET /api/v1/signals/approvals`` for one task's approval (of one mapped
         instance, by ``map_index``); None while the bridge has no approval for it (404).
         """
-        params: dict[str, str | int] = {"dag_id": dag_id, "run_id": run_id, "task_id": task_id}
-        if map_index >= 0:
-            params["map_index"] = map_index
-        response = self.call("GET", "/api/v1/signals/approvals", params=params)
+        status: ApprovalSignal | None = self._signal("approvals", dag_id, run_id, task_id, map_index)
+        return status
+
+    def deliveries(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> list[Delivery]:
+        """
+        Every delivery of one task's approval's messages, oldest first, without addresses
+        (``GET /api/v1/signals/deliveries``); empty while the bridge has no approval for it (404).
+        """
+        found = self._signal("deliveries", dag_id, run_id, task_id, map_index)
+        deliveries: list[Delivery] = found["items"] if found else []
+        return deliveries
+
+    def _signal(self, what: str, dag_id: str, run_id: str, task_id: str, map_index: int) -> Any:
+        """``GET /api/v1/signals/<what>`` for one task's approval, parsed; None while the bridge has none (404)."""
+        response = self.call(
+            "GET", f"/api/v1/signals/{what}", params=_task_key(dag_id, run_id, task_id, map_index)
+        )
         if response.status_code == 404:
             return None
         response.raise_for_status()
-        status: ApprovalSignal = response.json()
-        return status
+        return response.json()
+
+    def audit_evidence(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> AuditEvidence | None:
+        """
+        One task's approval's audit entries, with the chain verified at export time
+        (``GET /api/v1/signals/audit``); None while the bridge has no approval for it (404).
+        """
+        response = self.call(
+            "GET", "/api/v1/signals/audit", params=_task_key(dag_id, run_id, task_id, map_index)
+        )
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        evidence: AuditEvidence = response.json()
+        return evidence
 
     def escalations(self, dag_id: str, run_id: str, task_id: str) -> list[Escalation]:
         """
         The escalation chain of one task's approval, oldest first (``GET /api/v1/signals/escalations``);
         empty while the bridge has no approval for it (404).
         """
-        response = self.call(
-            "GET",
-            "/api/v1/signals/escalations",
-            params={"dag_id": dag_id, "run_id": run_id, "task_id": task_id},
-        )
-        if response.status_code == 404:
-            return []
-        response.raise_for_status()
-        chain: list[Escalation] = response.json()["items"]
+        found = self._signal("escalations", dag_id, run_id, task_id, -1)
+        chain: list[Escalation] = found["items"] if found else []
         return chain
+
+
+def _task_key(dag_id: str, run_id: str, task_id: str, map_index: int) -> dict[str, str | int]:
+    """The query naming one task's approval (one mapped instance's, by ``map_index``)."""
+    key: dict[str, str | int] = {"dag_id": dag_id, "run_id": run_id, "task_id": task_id}
+    if map_index >= 0:
+        key["map_index"] = map_index
+    return key
 
 
 def approval_status(

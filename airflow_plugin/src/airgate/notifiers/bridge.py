@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 
 #: The XCom key under which an airgate task records when it asked (its answer says when it was given).
 REQUESTED_AT_KEY = "airgate_requested_at"
+#: The XCom key under which a HITL task keeps the id the bridge answered its registration with; absent when the
+#: push failed and the bridge's reconcile loop registered the request instead.
+APPROVAL_ID_KEY = "airgate_approval_id"
 
 
 def request_values(context: Any, params: dict[str, Any]) -> dict[str, Any]:
@@ -56,10 +59,12 @@ def approval_registration(
 
 class BridgeRegistrationNotifier(BaseNotifier):
     """
-    Registers the approval with the bridge (``POST /api/v1/approvals``) as soon as the request is written.
+    Registers the approval with the bridge (``POST /api/v1/approvals``) as soon as the request is written,
+    and keeps the approval's id as the task's ``airgate_approval_id`` XCom.
 
     The bridge's reconcile loop finds every pending request anyway, so a bridge that cannot be reached
-    only delays the approval: the failure is logged, never raised into the task.
+    only delays the approval: the failure is logged, never raised into the task, and not retried here (the
+    task would hold its worker slot while it retried; the reconcile loop is the retry).
 
     :param conn_id: Airflow connection with the bridge's URL (host) and service token (password).
     """
@@ -83,9 +88,11 @@ class BridgeRegistrationNotifier(BaseNotifier):
             approval_id = BridgeHook(self.conn_id).register_approval(
                 {**registration, "params": params, "timeout_at": timeout_at}
             )
-            log.info("airgate: approval %s registered with the bridge", approval_id)
         except Exception as exc:  # the reconcile loop is the safety net; never fail the task here
             log.warning("airgate: could not register the approval with the bridge: %s", exc)
+            return
+        log.info("airgate: approval %s registered with the bridge", approval_id)
+        context["ti"].xcom_push(key=APPROVAL_ID_KEY, value=approval_id)
 
 
 class RequestTimeNotifier(BaseNotifier):

@@ -22,6 +22,12 @@ class AirgatePlugin(AirflowPlugin):
             "url_route": "approvals",
         },
         {
+            "name": "Review queue",
+            "bundle_url": BUNDLE,
+            "destination": "nav",
+            "url_route": "review-queue",
+        },
+        {
             "name": "Approval",
             "bundle_url": BUNDLE,
             "destination": "task_instance",

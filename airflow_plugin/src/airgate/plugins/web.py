@@ -37,7 +37,16 @@ TIMEOUT = 30
 #: What the UI sends that the bridge reads; everything else (cookies above all) stays on Airflow's side.
 REQUEST_HEADERS = ("content-type", "idempotency-key", "accept")
 #: What the bridge answers that the UI may read; no cookie or page header of the bridge reaches Airflow's origin.
-RESPONSE_HEADERS = ("content-type", "cache-control", "etag", "retry-after", "ratelimit", "ratelimit-policy")
+RESPONSE_HEADERS = (
+    "content-type",
+    "cache-control",
+    "etag",
+    "retry-after",
+    "ratelimit",
+    "ratelimit-policy",
+    "content-disposition",
+    "airgate-audit-chain",
+)
 #: Percent-encodings that would let a path change its meaning after the check: ``/``, ``\\`` and ``%``.
 ENCODED_SEPARATORS = ("%2f", "%5c", "%25")
 
@@ -90,9 +99,15 @@ async def capped_body(request: Request) -> bytes | None:
     return bytes(body)
 
 
-def is_json(response: requests.Response) -> bool:
+def is_forwardable(response: requests.Response) -> bool:
+    """JSON, or a CSV download (the audit export): nothing a browser would render on Airflow's origin."""
     media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    return media_type == "application/json" or (response.status_code == 204 and not response.content)
+    download = response.headers.get("content-disposition", "").strip().lower().startswith("attachment")
+    return (
+        media_type == "application/json"
+        or (media_type == "text/csv" and download)
+        or (response.status_code == 204 and not response.content)
+    )
 
 
 @app.api_route(
@@ -127,9 +142,11 @@ async def forward(path: str, request: Request) -> Response:
         )
     except (requests.RequestException, AirflowNotFoundException) as exc:
         return refusal(503, "unavailable", f"airgate bridge unreachable: {exc}")
-    if not is_json(upstream):
+    if not is_forwardable(upstream):
         return refusal(
-            502, "bad_gateway", "the bridge did not answer with JSON; only its JSON API is forwarded"
+            502,
+            "bad_gateway",
+            "the bridge did not answer with JSON; only its JSON API (and CSV downloads) is forwarded",
         )
     passed = {name: value for name in RESPONSE_HEADERS if (value := upstream.headers.get(name))}
     return Response(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from airflow.providers.common.sql.sensors.sql import SqlSensor
 from airflow.sdk import Connection, PokeReturnValue
@@ -28,6 +29,57 @@ def query_store(
     """
     rows: list[tuple[Any, ...]] = Connection.get(conn_id).get_hook().get_records(sql, dict(parameters))
     return rows
+
+
+class StoredApproval(TypedDict):
+    """One approval of one task try, as the bridge's store keeps it (its ``approval_status`` view)."""
+
+    approval_id: str
+    try_number: int
+    #: pending, approved, rejected, expired, cancelled or bypassed.
+    state: str
+    option: str | None
+    created_at: str
+    decided_at: str | None
+    #: Counted votes.
+    votes: int
+
+
+_TRIES = """
+SELECT id, try_number, state, outcome, created_at, decided_at, votes FROM approval_status
+WHERE dag_id = :dag_id AND run_id = :run_id AND task_id = :task_id AND map_index = :map_index
+ORDER BY try_number
+"""
+
+
+def approval_tries(
+    dag_id: str, run_id: str, task_id: str, map_index: int = -1, conn_id: str = STORE_CONN_ID
+) -> list[StoredApproval]:
+    """
+    Every approval one task instance asked for, one per try, oldest first: a retried or cleared task asks
+    again, and only its last try's approval can still reach Airflow.
+
+    :param dag_id: The DAG.
+    :param run_id: The run.
+    :param task_id: The approval task.
+    :param map_index: The mapped instance; -1 when the task is not mapped.
+    :param conn_id: Connection to the store.
+    """
+    key = {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index}
+    return [
+        StoredApproval(
+            approval_id=str(approval_id),
+            try_number=int(try_number),
+            state=str(state),
+            option=json.loads(outcome)["option"] if outcome else None,
+            created_at=str(created_at),
+            decided_at=None if decided_at is None else str(decided_at),
+            votes=int(votes or 0),
+        )
+        for approval_id, try_number, state, outcome, created_at, decided_at, votes in query_store(
+            _TRIES, key, conn_id
+        )
+    ]
 
 
 class ApprovalRecordSensor(SqlSensor):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,27 +47,39 @@ def answer_parked_task(ti: Any, decision: Decision) -> None:
 
 #: What a test decides for: a task id (every mapped instance of it), or a task id and one map index.
 DecisionKey = str | tuple[str, int]
+#: One decision for every try of a task, or one per try in order (a retry asks again).
+Decisions = Decision | Sequence[Decision]
 
 
-def decision_of(decisions: Mapping[DecisionKey, Decision], task_id: str, map_index: int) -> Decision | None:
-    """The decision for one task instance: its own (``(task_id, map_index)``) first, else its task's."""
-    return decisions.get((task_id, map_index)) or decisions.get(task_id)
+def decision_of(
+    decisions: Mapping[DecisionKey, Decisions], task_id: str, map_index: int, asked: int = 0
+) -> Decision | None:
+    """
+    The decision for one task instance: its own (``(task_id, map_index)``) first, else its task's; for a list,
+    the one for the try that asks after ``asked`` earlier asks, None once the list is used up.
+    """
+    given = decisions.get((task_id, map_index)) or decisions.get(task_id)
+    if given is None or isinstance(given, Decision):
+        return given
+    return given[asked] if asked < len(given) else None
 
 
 @contextmanager
 def decisions_for(
-    decisions: Mapping[DecisionKey, Decision], bridge: SimulatedBridge | None = None
+    decisions: Mapping[DecisionKey, Decisions], bridge: SimulatedBridge | None = None
 ) -> Iterator[list[str]]:
     """
     While the block runs, ``dag.test()`` answers each approval task named in ``decisions`` as soon as it
     parks in ``awaiting_input``, and tells ``bridge`` (when given) the outcome, so the DAG's own reads of the
     bridge (decision records, status sensors) see the deciders. ``dag.test()`` would otherwise wait for an
-    answer from outside forever (airflow/sdk/definitions/dag.py:1413-1423).
+    answer from outside forever (airflow/sdk/definitions/dag.py:1413-1423). A task that registers an external
+    approval (``RequestApprovalOperator``) is decided by its decision in ``decisions`` as it registers.
 
     Yields the task ids answered, in order (``task_id[map_index]`` for a mapped instance). A task that parks
     without a decision in ``decisions`` fails the test at once instead of hanging it.
 
-    :param decisions: Task id, or ``(task_id, map_index)`` for one mapped instance -> its simulated decision.
+    :param decisions: Task id, or ``(task_id, map_index)`` for one mapped instance -> its simulated decision,
+        or a list of them, one per try (a task with retries asks again after a timeout without defaults).
     :param bridge: The simulated bridge the run's ``airgate_bridge`` connection points at.
     """
     from airflow.utils.state import TaskInstanceState
@@ -79,7 +91,7 @@ def decisions_for(
         result = run_task(ti=ti, task=task, run_triggerer=run_triggerer)
         if ti.state == TaskInstanceState.AWAITING_INPUT:
             name = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
-            decision = decision_of(decisions, ti.task_id, ti.map_index)
+            decision = decision_of(decisions, ti.task_id, ti.map_index, answered.count(name))
             if decision is None:
                 raise AssertionError(f"{name} asks for a decision the test did not give")
             if bridge is not None:
@@ -88,6 +100,8 @@ def decisions_for(
             answered.append(name)
         return result
 
+    if bridge is not None:
+        bridge.plan(lambda task_id, map_index: decision_of(decisions, task_id, map_index))
     dag_module._run_task = run_and_answer
     try:
         yield answered
@@ -97,7 +111,7 @@ def decisions_for(
 
 def run_with_decisions(
     dag: Any,
-    decisions: Mapping[DecisionKey, Decision],
+    decisions: Mapping[DecisionKey, Decisions],
     *,
     bridge: SimulatedBridge | None = None,
     run_conf: dict[str, Any] | None = None,
@@ -107,7 +121,7 @@ def run_with_decisions(
 
     :param dag: The DAG under test.
     :param decisions: Task id, or ``(task_id, map_index)``, -> its simulated decision (:func:`approve`,
-        :func:`reject`, :func:`expire`, :func:`timeout`, :func:`choose`).
+        :func:`reject`, :func:`expire`, :func:`timeout`, :func:`choose`), or a list of them, one per try.
     :param bridge: The simulated bridge the ``airgate_bridge`` connection points at, if any.
     :param run_conf: The run's conf.
     """

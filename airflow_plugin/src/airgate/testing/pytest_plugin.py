@@ -17,10 +17,15 @@ from airgate.testing.bridge import SimulatedBridge, simulated_bridge
 
 @pytest.fixture
 def airgate_bridge(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatedBridge]:
-    """A :class:`SimulatedBridge`, with the ``airgate_bridge`` connection pointed at it for the test."""
+    """
+    A :class:`SimulatedBridge`, with the ``airgate_bridge`` connection pointed at it for the test, and the
+    ``airgate_store`` connection at its store.
+    """
     with simulated_bridge() as bridge:
         conn = {"conn_type": "http", "host": bridge.url, "password": "simulated-service-token"}
         monkeypatch.setenv("AIRFLOW_CONN_AIRGATE_BRIDGE", json.dumps(conn))
+        store = {"conn_type": "sqlite", "host": str(bridge.store)}
+        monkeypatch.setenv("AIRFLOW_CONN_AIRGATE_STORE", json.dumps(store))
         yield bridge
 
 

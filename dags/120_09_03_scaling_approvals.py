@@ -94,7 +94,8 @@ def scaling_approvals() -> None:
         return [b for b in batches if b["urgent"] == urgent]
 
     @task
-    def process_batch(decision: dict[str, Any], batch: dict[str, Any]) -> dict[str, Any]:
+    def process_batch(decided: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+        decision, batch = decided
         if decision["chosen_options"] != ["Approve"]:
             raise AirflowSkipException(f"batch rejected: {batch['subject']}")
         return {"payments": len(batch["amounts"]), "paid": round(sum(batch["amounts"]), 2)}
@@ -112,12 +113,14 @@ def scaling_approvals() -> None:
             priority_weight=priority,
             response_timeout=timedelta(minutes=minutes),
         ).expand_kwargs(queues[group].map(request_of))
+        # One instance per batch, with that batch's decision: zipped, since expanding over two lists would
+        # process every batch under every decision.
         processed.append(
             process_batch.override(
                 task_id=f"process_{group}",
                 priority_weight=priority,
                 max_active_tis_per_dagrun=PROCESSING_SLOTS,
-            ).expand(decision=approvals.output, batch=queues[group])
+            ).expand(decided=approvals.output.zip(queues[group]))
         )
 
     @task(trigger_rule="all_done")

@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow.sdk import Asset, Param, dag, task
 
-from airgate import AirgateBranchOperator
+from airgate import AirgateBranchOperator, Bar, bar_chart
 
 DOC = """
 # Data pipeline quality gate
@@ -27,8 +27,9 @@ the production table, a data steward looks at **quality metrics computed from th
    a missing email, a non-positive amount, a repeated order id.
 2. `profile_quality` measures the batch — completeness of emails, validity of amounts, uniqueness of ids,
    volume against the last production load — against the thresholds in `THRESHOLDS`, and renders the
-   **quality metrics** as a Markdown table with the failing rows as examples. Failing checks are shown, not
-   hidden: the steward decides.
+   **quality metrics** as a Markdown table and a bar chart (an SVG drawn from the same figures with
+   `airgate.bar_chart`, each threshold ticked) with the failing rows as examples. Failing checks are shown,
+   not hidden: the steward decides.
 3. `stage_batch` loads the batch into a staging table of the warehouse (a SQLite file in Airflow's home),
    never into production.
 4. `quality_review` waits for the steward (`AirgateBranchOperator`, at most 4 hours, no worker slot):
@@ -139,10 +140,18 @@ def quality_gate() -> None:
         sample = "\n".join(
             f"- `{row['order_id']}` email={row['email']} amount={row['amount']}" for row in examples
         )
+        chart = bar_chart(
+            "Batch quality against thresholds",
+            [
+                Bar(name, value, THRESHOLDS[name], at_most=name == "volume_change")
+                for name, value in metrics.items()
+                if value is not None
+            ],
+        )
         markdown = (
             f"**{total} rows** (last production load: {baseline if baseline is not None else 'none'})\n\n"
             "| check | measured | threshold | |\n|---|---|---|---|\n"
-            f"{table}\n\n"
+            f"{table}\n\n{chart}\n\n"
             + (f"Failing rows (first {len(examples)}):\n{sample}" if examples else "No failing rows.")
         )
         return {"rows": total, "metrics": metrics, "failed": failed, "markdown": markdown}

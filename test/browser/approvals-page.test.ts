@@ -1,6 +1,6 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshotPath, signIn } from '../support/browser.js';
+import { launchChromium, openAs, screenshotPath, settle } from '../support/browser.js';
 import {
   bridge,
   stack,
@@ -15,24 +15,6 @@ import { approvalOf } from '../support/scenarios.js';
 
 const BASICS = '120_01_01_approval_basics';
 const MULTI = '120_01_04_multi_level';
-
-type Mode = 'light' | 'dark';
-
-/** A signed-in page in light or dark mode; Airflow keeps the mode in localStorage under `theme`. */
-async function openAs(browser: Browser, user: string, mode: Mode = 'light') {
-  const context: BrowserContext = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: mode });
-  await context.addInitScript((theme) => localStorage.setItem('theme', theme), mode);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  await signIn(page, user);
-  return { page, errors, close: () => context.close() };
-}
-
-async function settle(page: Page) {
-  // Let dialogs' and tables' entry animations finish, so screenshots show what a person sees.
-  await page.waitForTimeout(400);
-}
 
 describe('The airgate screens inside the Airflow UI (Chromium)', () => {
   let browser: Browser;

@@ -6,14 +6,13 @@ import {
   bridge,
   stack,
   taskInstance,
-  tokenFor,
   triggerRun,
   waitFor,
   waitForApproval,
   waitForRunEnd,
 } from '../support/clients.js';
 import { recordKill } from '../support/kills.mjs';
-import { signIn, xcom } from '../support/scenarios.js';
+import { type Person, signIn, tokens, vote as voteOn, xcom } from '../support/scenarios.js';
 
 const MULTI = '120_01_04_multi_level';
 const BASICS = '120_01_01_approval_basics';
@@ -28,14 +27,9 @@ const approvalsOf = (runId: string, token: string, count: number) =>
   });
 
 describe('decision core on real Airflow: quorum, levels, parallel groups, self-approval, outages', () => {
-  const tokens: Record<string, string> = {};
-  const vote = (user: string, id: string, option = 'Approve', reason?: string) =>
-    bridge(`/api/v1/approvals/${id}/votes`, { method: 'POST', token: tokens[user], body: JSON.stringify({ option, reason }) });
+  const vote = (user: Person, id: string, option = 'Approve', reason?: string) => voteOn(user, id, { option, ...(reason ? { reason } : {}) });
 
-  beforeAll(async () => {
-    for (const user of ['alice', 'bob', 'carol', 'admin']) tokens[user] = await tokenFor(user);
-    await signIn();
-  });
+  beforeAll(signIn);
 
   it('2 of 3 with self-approval refused, a two-level chain, and parallel groups decide one run', async () => {
     const runId = await triggerRun(MULTI, tokens.alice!);
@@ -97,7 +91,7 @@ describe('decision core on real Airflow: quorum, levels, parallel groups, self-a
   it("nobody bypasses the bridge's quorum through Airflow's API, not even an admin", async () => {
     const runId = await triggerRun(MULTI, tokens.alice!);
     const gates = await approvalsOf(runId, tokens.alice!, 3);
-    for (const user of ['bob', 'admin']) {
+    for (const user of ['bob', 'admin'] as const) {
       const res = await airflow(
         `/api/v2/dags/${MULTI}/dagRuns/${encodeURIComponent(runId)}/taskInstances/quorum_gate/-1/hitlDetails`,
         { method: 'PATCH', token: tokens[user], body: JSON.stringify({ chosen_options: ['Approve'], params_input: {} }) },

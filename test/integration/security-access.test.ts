@@ -7,6 +7,7 @@
 import { request as httpRequest } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { airflow, bridge, stack, tokenFor, triggerRun, waitFor, waitForApproval } from '../support/clients.js';
+import { voteAs } from '../support/scenarios.js';
 import { expectRefusedAndUnchanged } from '../support/unchanged.js';
 
 const DAG = '120_01_01_approval_basics';
@@ -48,8 +49,7 @@ describe('who may see what and decide, on real Airflow', () => {
   let admin: string;
   let vera: string;
   let approval: { id: string; run_id: string };
-  const vote = (id: string, token: string) =>
-    bridge(`/api/v1/approvals/${seg(id)}/votes`, { method: 'POST', token, body: JSON.stringify({ option: 'Approve', reason: 'looks fine' }) });
+  const vote = (id: string, token: string) => voteAs(token, id, { option: 'Approve', reason: 'looks fine' });
 
   beforeAll(async () => {
     [alice, admin, vera] = await Promise.all([tokenFor('alice'), tokenFor('admin'), tokenFor('vera')]);

@@ -95,8 +95,13 @@ export const approvalOf = (runId: string, taskId?: string, token = tokens.alice)
 
 export const approval = async (id: string, as: Person = 'alice') => (await bridge(`/api/v1/approvals/${seg(id)}`, { token: tokens[as] })).body as ApprovalView;
 
-export const vote = (user: Person, id: string, body: { option: string; reason?: string; params_input?: Record<string, unknown> }) =>
-  bridge(`/api/v1/approvals/${seg(id)}/votes`, { method: 'POST', token: tokens[user], body: JSON.stringify(body) });
+export type VoteBody = { option: string; reason?: string; params_input?: Record<string, unknown> };
+
+/** Votes with any token: a person's who is not among `tokens` (a viewer, a revoked or a foreign token). */
+export const voteAs = (token: string, id: string, body: VoteBody) =>
+  bridge(`/api/v1/approvals/${seg(id)}/votes`, { method: 'POST', token, body: JSON.stringify(body) });
+
+export const vote = (user: Person, id: string, body: VoteBody) => voteAs(tokens[user], id, body);
 
 /** Waits for the approval of `taskId`, votes, and expects the vote to be accepted. */
 export async function decide(runId: string, taskId: string, user: Person, body: Parameters<typeof vote>[2]) {

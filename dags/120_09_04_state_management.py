@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import sqlite3
-import tempfile
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Param, PokeReturnValue, dag, task
@@ -24,6 +20,7 @@ from airgate import (
     approval_tries,
     count_outcome,
     disagreements,
+    local_db,
 )
 
 #: The largest XCom (JSON bytes) the run may keep about its approval: ids and decisions, never the data.
@@ -75,16 +72,14 @@ decide it and read `check_state`'s XCom.
 """
 
 
-@contextmanager
-def _state_db() -> Iterator[sqlite3.Connection]:
+def _state_db() -> AbstractContextManager[sqlite3.Connection]:
     """The run's working state in one transaction: committed when the block ends, rolled back when it raises."""
-    # One database per Airflow deployment (its home), so the dev stack, the test stack and dag.test() keep apart.
-    path = Path(os.environ.get("AIRFLOW_HOME", tempfile.gettempdir())) / "airgate-120_09_04" / "state.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path, timeout=30)) as db, db:
-        db.execute("CREATE TABLE IF NOT EXISTS staged_change (run_id TEXT, sku TEXT, old REAL, new REAL)")
-        db.execute("CREATE TABLE IF NOT EXISTS price (sku TEXT PRIMARY KEY, price REAL, run_id TEXT)")
-        yield db
+    return local_db(
+        "120_09_04",
+        "state.db",
+        "CREATE TABLE IF NOT EXISTS staged_change (run_id TEXT, sku TEXT, old REAL, new REAL)",
+        "CREATE TABLE IF NOT EXISTS price (sku TEXT PRIMARY KEY, price REAL, run_id TEXT)",
+    )
 
 
 def _digest(rows: list[tuple[str, float, float]]) -> str:

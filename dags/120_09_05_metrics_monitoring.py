@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Param, PokeReturnValue, dag, task
@@ -24,6 +22,7 @@ from airgate import (
     grafana_dashboard,
     latency_summary,
     sla_outcome,
+    workspace,
 )
 
 #: Kinds of change the generated requests are about.
@@ -190,9 +189,7 @@ def metrics_monitoring() -> None:
     def build_dashboard(figures: dict[str, Any], run_id: str) -> dict[str, Any]:
         families = bridge_metrics()
         dashboard = grafana_dashboard(families, title="airgate approvals", uid="airgate-approvals")
-        folder = Path(os.environ.get("AIRFLOW_HOME", tempfile.gettempdir())) / "airgate-dashboards"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "airgate-approvals.json"
+        path = workspace("dashboards") / "airgate-approvals.json"
         draft = path.with_suffix(f".{os.getpid()}.tmp")
         draft.write_text(json.dumps(dashboard, indent=2))
         draft.replace(path)  # concurrent runs never leave a half-written dashboard

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import random
 import sqlite3
-import tempfile
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Asset, Param, dag, task
 
-from airgate import AirgateBranchOperator, Bar, bar_chart
+from airgate import AirgateBranchOperator, Bar, bar_chart, local_db
 
 DOC = """
 # Data pipeline quality gate
@@ -55,16 +51,14 @@ THRESHOLDS = {"email_complete": 0.99, "amount_valid": 0.995, "id_unique": 1.0, "
 COLUMNS = "order_id TEXT, email TEXT, amount REAL, country TEXT, run_id TEXT"
 
 
-@contextmanager
-def _warehouse() -> Iterator[sqlite3.Connection]:
+def _warehouse() -> AbstractContextManager[sqlite3.Connection]:
     """The warehouse in one transaction: committed when the block ends, rolled back when it raises."""
-    # One warehouse per Airflow deployment (its home), so the dev stack, the test stack and dag.test() keep apart.
-    path = Path(os.environ.get("AIRFLOW_HOME", tempfile.gettempdir())) / "airgate-120_10_01" / "warehouse.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path, timeout=30)) as db, db:
-        db.execute(f"CREATE TABLE IF NOT EXISTS orders ({COLUMNS})")
-        db.execute(f"CREATE TABLE IF NOT EXISTS staging ({COLUMNS})")
-        yield db
+    return local_db(
+        "120_10_01",
+        "warehouse.db",
+        f"CREATE TABLE IF NOT EXISTS orders ({COLUMNS})",
+        f"CREATE TABLE IF NOT EXISTS staging ({COLUMNS})",
+    )
 
 
 @dag(

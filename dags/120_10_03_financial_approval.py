@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import random
 import sqlite3
-import tempfile
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from airgate import AirgateApprovalOperator, BridgeHook
+from airgate import AirgateApprovalOperator, BridgeHook, local_db, workspace
 
 DOC = """
 # Financial transaction approval
@@ -58,6 +55,8 @@ carol is refused at the controllers level (segregation of duties) and admin appr
 `{"beneficiary": "Ocean Star Trading"}` is blocked by the sanctions screening.
 """
 
+#: This DAG's folder in Airflow's home: the ledger and the filed evidence.
+WORKSPACE = "120_10_03"
 #: Payments under this amount (EUR) with every check passed need nobody; the policies route the rest.
 AUTO_LIMIT = 1_000
 #: What one beneficiary may be paid in 24 hours (EUR).
@@ -67,21 +66,14 @@ LEGAL_FORMS = {"ltd", "llc", "inc", "gmbh", "sa", "bv", "plc", "ag", "co", "corp
 BENEFICIARIES = ["Northwind Ltd", "Contoso GmbH", "Fabrikam SA", "Tailspin Toys", "Litware BV"]
 
 
-def _home() -> Path:
-    # One ledger per Airflow deployment (its home), so the dev stack, the test stack and dag.test() keep apart.
-    path = Path(os.environ.get("AIRFLOW_HOME", tempfile.gettempdir())) / "airgate-120_10_03"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 @contextmanager
 def _ledger(seed: int) -> Iterator[sqlite3.Connection]:
     """The treasury ledger in one transaction; 90 days of generated payments on first use."""
-    with closing(sqlite3.connect(_home() / "ledger.db", timeout=30)) as db, db:
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS payment (run_id TEXT, beneficiary TEXT, amount REAL, reference TEXT,"
-            " paid_at TEXT, status TEXT, route TEXT, detail TEXT)"
-        )
+    schema = (
+        "CREATE TABLE IF NOT EXISTS payment (run_id TEXT, beneficiary TEXT, amount REAL, reference TEXT,"
+        " paid_at TEXT, status TEXT, route TEXT, detail TEXT)"
+    )
+    with local_db(WORKSPACE, "ledger.db", schema) as db:
         if db.execute("SELECT COUNT(*) FROM payment").fetchone()[0] == 0:
             rng = random.Random(seed)
             now = datetime.now(UTC)
@@ -270,7 +262,7 @@ def financial_approval() -> None:
             "requester_decided": requester in people,
             "entries": len(entries),
         }
-        path = _home() / "evidence" / f"{run_id.replace(':', '_').replace('/', '_')}.json"
+        path = workspace(WORKSPACE) / "evidence" / f"{run_id.replace(':', '_').replace('/', '_')}.json"
         path.parent.mkdir(exist_ok=True)
         path.write_text(json.dumps({"summary": summary, "evidence": evidence}, indent=2))
         return {**summary, "evidence_file": str(path)}

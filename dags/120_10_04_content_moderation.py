@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import sqlite3
-import tempfile
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from airgate import AirgateHITLOperator, approval_status
+from airgate import AirgateHITLOperator, approval_status, local_db
 
 #: What automated flagging weighs before any feedback: each listed word a post contains, each link, shouting.
 WORD_WEIGHTS = {
@@ -92,22 +88,16 @@ with another `community` (conf `{{"community": "gardening"}}`) learns from that 
 """
 
 
-@contextmanager
-def _store() -> Iterator[sqlite3.Connection]:
+def _store() -> AbstractContextManager[sqlite3.Connection]:
     """The moderation store in one transaction: committed when the block ends, rolled back when it raises."""
-    # One store per Airflow deployment (its home), so the dev stack, the test stack and dag.test() keep apart.
-    path = Path(os.environ.get("AIRFLOW_HOME", tempfile.gettempdir())) / "airgate-120_10_04" / "moderation.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path, timeout=30)) as db, db:
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS posts (run_id TEXT, post_id TEXT, author TEXT, text TEXT, score REAL,"
-            " state TEXT, decided_by TEXT, reason TEXT, PRIMARY KEY (run_id, post_id))"
-        )
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS feedback (community TEXT, run_id TEXT, post_id TEXT, words TEXT,"
-            " score REAL, decision TEXT, reviewer TEXT, reason TEXT, PRIMARY KEY (run_id, post_id))"
-        )
-        yield db
+    return local_db(
+        "120_10_04",
+        "moderation.db",
+        "CREATE TABLE IF NOT EXISTS posts (run_id TEXT, post_id TEXT, author TEXT, text TEXT, score REAL,"
+        " state TEXT, decided_by TEXT, reason TEXT, PRIMARY KEY (run_id, post_id))",
+        "CREATE TABLE IF NOT EXISTS feedback (community TEXT, run_id TEXT, post_id TEXT, words TEXT,"
+        " score REAL, decision TEXT, reviewer TEXT, reason TEXT, PRIMARY KEY (run_id, post_id))",
+    )
 
 
 def request_of(post: dict[str, Any]) -> dict[str, Any]:

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import sqlite3
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from airgate import AirgateApprovalOperator, AirgateBranchOperator, count_outcome, decision_record_of
+from airgate import (
+    AirgateApprovalOperator,
+    AirgateBranchOperator,
+    count_outcome,
+    decision_record_of,
+    local_db,
+)
 
 #: How a visitor's features decide whether they buy when offered: the world today, and the one the first
 #: production model learned last year. A model trained on last year's data ranks today's visitors worse.
@@ -132,23 +135,17 @@ def _z_test(users_a: int, converted_a: int, users_b: int, converted_b: int) -> f
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-@contextmanager
-def _registry() -> Iterator[sqlite3.Connection]:
+def _registry() -> AbstractContextManager[sqlite3.Connection]:
     """The model registry in one transaction: committed when the block ends, rolled back when it raises."""
-    # One registry per Airflow deployment (its home), so the dev stack, the test stack and dag.test() keep apart.
-    path = Path(os.environ.get("AIRFLOW_HOME", tempfile.gettempdir())) / "airgate-120_10_05" / "registry.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path, timeout=30)) as db, db:
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS versions (model TEXT, version INTEGER, weights TEXT, run_id TEXT,"
-            " PRIMARY KEY (model, version))"
-        )
+    return local_db(
+        "120_10_05",
+        "registry.db",
+        "CREATE TABLE IF NOT EXISTS versions (model TEXT, version INTEGER, weights TEXT, run_id TEXT,"
+        " PRIMARY KEY (model, version))",
         # What serves traffic: production, the model it replaced (the rollback target), an A/B challenger.
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS serving (model TEXT PRIMARY KEY, production INTEGER, previous INTEGER,"
-            " challenger INTEGER, challenger_share REAL)"
-        )
-        yield db
+        "CREATE TABLE IF NOT EXISTS serving (model TEXT PRIMARY KEY, production INTEGER, previous INTEGER,"
+        " challenger INTEGER, challenger_share REAL)",
+    )
 
 
 def _serving(db: sqlite3.Connection, model: str) -> dict[str, Any]:

@@ -70,6 +70,7 @@ from airgate.signals import (
     signal_run_id,
     trigger_dag,
 )
+from airgate.workspace import local_db, workspace
 
 __all__ = [
     "APPROVAL_ID_KEY",
@@ -118,6 +119,7 @@ __all__ = [
     "gate_passage",
     "grafana_dashboard",
     "latency_summary",
+    "local_db",
     "parse_metrics",
     "query_store",
     "read_signal_file",
@@ -128,4 +130,5 @@ __all__ = [
     "signal_run_id",
     "sla_outcome",
     "trigger_dag",
+    "workspace",
 ]

@@ -284,9 +284,12 @@ describe.each(databases)('approvals API on $name', (database) => {
     expect(await ids('run_id=manual__1&task_id=approve_load')).toEqual([id, retried, mapped]);
     expect(await ids('task_id=approve_other')).toEqual([otherTask]);
     expect(await ids('run_id=manual__2')).toEqual([otherRun]);
-    const bad = await get('/api/v1/approvals?map_index=first');
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.field).toBe('map_index');
+    // An empty value is no map index (coercion would have read it as 0, a real one).
+    for (const value of ['first', '', '1.5']) {
+      const bad = await get(`/api/v1/approvals?map_index=${value}`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.field).toBe('map_index');
+    }
   });
 
   it('registration from the Airflow side needs the service token and is idempotent on the task try', async () => {

@@ -147,7 +147,14 @@ export const ApprovalListQuery = z.object({
   run_id: z.string().min(1).optional(),
   task_id: z.string().min(1).optional(),
   policy: z.string().min(1).optional().openapi({ description: 'Only approvals under this policy (the review queue filters by it)' }),
-  map_index: z.coerce.number().int().min(-1).optional().openapi({ description: 'The task instance\'s map index; -1 for a task that is not mapped' }),
+  // Digits only: coercion would read an empty value as 0, a real map index.
+  map_index: z
+    .string()
+    .regex(/^-?\d+$/, 'expected an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(-1))
+    .optional()
+    .openapi({ type: 'integer', minimum: -1, description: 'The task instance\'s map index; -1 for a task that is not mapped' }),
   mine: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().min(1).optional(),

@@ -22,7 +22,7 @@ export interface paths {
                     /** @description Only approvals under this policy (the review queue filters by it) */
                     policy?: string;
                     /** @description The task instance's map index; -1 for a task that is not mapped */
-                    map_index?: number | null;
+                    map_index?: number;
                     mine?: "true" | "false";
                     limit?: number;
                     cursor?: string;

@@ -154,7 +154,7 @@ export const ApprovalListQuery = z.object({
     .transform(Number)
     .pipe(z.number().int().min(-1))
     .optional()
-    .openapi({ type: 'integer', minimum: -1, description: 'The task instance\'s map index; -1 for a task that is not mapped' }),
+    .openapi({ type: 'integer', minimum: -1, maximum: Number.MAX_SAFE_INTEGER, description: 'The task instance\'s map index; -1 for a task that is not mapped' }),
   mine: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().min(1).optional(),

@@ -80,6 +80,36 @@ describe("Airflow's answers about a person's token", () => {
     expect(asked).toEqual(['approve_load {}', 'locked {}', 'gone {}']);
   });
 
+  it('asks Airflow at most four dry runs at a time, whatever the burst of votes', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let asked = 0;
+    const release: Array<() => void> = [];
+    const permissions = {
+      readableDagIds: async () => ['dag_a'],
+      mayChangeTask: () => {
+        inFlight += 1;
+        asked += 1;
+        most = Math.max(most, inFlight);
+        return new Promise<boolean>((resolve) =>
+          release.push(() => {
+            inFlight -= 1;
+            resolve(true);
+          }),
+        );
+      },
+    };
+    const scope = await new DagAccess(() => permissions).scope('token-a', person);
+    const answers = Promise.all(Array.from({ length: 18 }, (_, i) => scope.mayDecide({ ...key, map_index: i })));
+    // Airflow answers one dry run at a time; the next waiting one starts only then.
+    while (asked < 18 || release.length > 0) {
+      await new Promise((r) => setTimeout(r, 1));
+      release.shift()?.();
+    }
+    expect(await answers).toEqual(Array.from({ length: 18 }, () => true));
+    expect(most).toBe(4);
+  });
+
   it('reads no DAG when Airflow refuses the person its DAG list', async () => {
     airflowServer.use(http.get(api('/dags'), () => HttpResponse.json({ detail: 'Forbidden' }, { status: 403 })));
     const scope = await access().scope('no-role', { user: 'nobody', role: null });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import pLimit from 'p-limit';
 import { type TaskInstanceKey, tokenRefused } from '../airflow/client.js';
 import { Refusal, unauthenticated } from '../refusal.js';
 import type { Person, TokenVerifier } from './tokens.js';
@@ -46,8 +47,16 @@ function refusal(err: unknown): Error {
  * The first request with a token asks Airflow, so a token Airflow revoked at logout (its `revoked_token` table,
  * auth/managers/base_auth_manager.py:142-155) is refused once its cache entry ends: within `ttlMs`.
  */
+const DRY_RUNS_IN_FLIGHT = 4;
+
 export class DagAccess {
   private readonly cache: LRUCache<string, Promise<Entry>>;
+  /**
+   * Dry runs in flight at once: each is a write transaction on the api-server's database pool (5 + 10 by default).
+   * A full test run saw that pool exhausted, and the api-server stalled for minutes, during a burst of 18
+   * concurrent votes on six tasks; the bridge asks a few at a time and the rest wait their turn here.
+   */
+  private readonly dryRuns = pLimit(DRY_RUNS_IN_FLIGHT);
 
   constructor(
     private readonly airflowAs: (token: string) => AirflowPermissions,
@@ -85,7 +94,7 @@ export class DagAccess {
         const k = taskKey(key);
         let decision = decisions.get(k);
         if (!decision) {
-          decision = airflow().mayChangeTask(key);
+          decision = this.dryRuns(() => airflow().mayChangeTask(key));
           decisions.set(k, decision);
           decision.catch(() => decisions.delete(k));
         }

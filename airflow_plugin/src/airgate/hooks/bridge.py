@@ -108,13 +108,7 @@ class BridgeHook(HttpHook):
         One task's approval's audit entries, with the chain verified at export time
         (``GET /api/v1/signals/audit``); None while the bridge has no approval for it (404).
         """
-        response = self.call(
-            "GET", "/api/v1/signals/audit", params=_task_key(dag_id, run_id, task_id, map_index)
-        )
-        if response.status_code == 404:
-            return None
-        response.raise_for_status()
-        evidence: AuditEvidence = response.json()
+        evidence: AuditEvidence | None = self._signal("audit", dag_id, run_id, task_id, map_index)
         return evidence
 
     def escalations(self, dag_id: str, run_id: str, task_id: str) -> list[Escalation]:

@@ -4,7 +4,7 @@
  * answer as Airflow shows them. Security tests take one before the refused request and compare after it.
  */
 import { expect } from 'vitest';
-import { airflow, bridge } from './clients.js';
+import { airflow, bridge, waitFor } from './clients.js';
 
 const seg = encodeURIComponent;
 
@@ -69,6 +69,21 @@ export async function snapshot(id: string, token: string, options: { withTask?: 
   };
 }
 
+/** States a task passes through on its own (a HITL task runs, then parks in awaiting_input). */
+const MOVING = new Set(['scheduled', 'queued', 'running']);
+
+/**
+ * A snapshot taken once the task has come to rest: the bridge may register an approval while its task is still
+ * running on the way to awaiting_input, and that move is Airflow's, not the refused request's.
+ */
+async function settled(id: string, token: string, options: { withTask?: boolean }): Promise<Snapshot> {
+  if (options.withTask === false) return snapshot(id, token, options);
+  return waitFor(`approval ${id}'s task at rest`, async () => {
+    const s = await snapshot(id, token, options);
+    return s.task && MOVING.has(s.task.state ?? '') ? undefined : s;
+  }, 120_000);
+}
+
 /**
  * Runs `attempt` and expects it refused with `status` (and the contract's error `code`, when given) and approval
  * `id` exactly as before. Returns the response for further checks.
@@ -79,7 +94,7 @@ export async function expectRefusedAndUnchanged(
   attempt: () => Promise<{ status: number; body: any }>,
   expected: { status: number; code?: string; withTask?: boolean },
 ) {
-  const before = await snapshot(id, token, expected);
+  const before = await settled(id, token, expected);
   const res = await attempt();
   expect(res.status, JSON.stringify(res.body)).toBe(expected.status);
   if (expected.code) expect(res.body?.error?.code, JSON.stringify(res.body)).toBe(expected.code);

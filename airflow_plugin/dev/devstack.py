@@ -158,6 +158,8 @@ class Stack:
             "RECONCILE_INTERVAL_MS": os.environ.get("RECONCILE_INTERVAL_MS", "1000"),
             # A long-lived demo keeps a month of decided approvals; the audit trail keeps every entry.
             "APPROVAL_RETENTION": os.environ.get("APPROVAL_RETENTION", "30d"),
+            # Production shape: a policy change takes effect once an admin other than its author approves it.
+            "AIRGATE_POLICY_CHANGES": os.environ.get("AIRGATE_POLICY_CHANGES", "four-eyes"),
         }
         # The dev channels unless the caller brings its own (the test suites do).
         channels = {

@@ -1,19 +1,21 @@
-import express, { type RequestHandler, type Router } from 'express';
+import express from 'express';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { actionRoutes } from './actions/routes.js';
 import type { ActionService } from './actions/service.js';
-import { approvalRoutes, approvalStatusHandler, registrationHandler } from './approvals/routes.js';
+import { approvalRoutes } from './approvals/routes.js';
 import type { RegistrationVerifier } from './approvals/registration.js';
 import type { DeferredVotes } from './approvals/deferred/service.js';
 import type { ApprovalService } from './approvals/service.js';
-import { auditEvidenceHandler, auditRoutes } from './audit/routes.js';
+import { auditRoutes } from './audit/routes.js';
 import type { AuditTrail } from './audit/trail.js';
-import { deliveryStatusHandler } from './deliveries/routes.js';
+import { deliverySignalRoutes } from './deliveries/routes.js';
 import { docsRoutes } from './docs-page.js';
-import { escalationStatusHandler } from './escalations/routes.js';
+import { escalationSignalRoutes } from './escalations/routes.js';
+import { SqlEscalationStore } from './escalations/store.js';
+import { Contract, openApiDocument } from './http/contract.js';
 import { personRateLimit, requirePerson, requireServiceToken } from './http/auth.js';
 import { ApiError, errorHandler, notFoundRoute } from './http/errors.js';
 import { undocumentedMethods } from './http/methods.js';
@@ -21,7 +23,8 @@ import type { Readiness } from './http/readiness.js';
 import type { Authenticator } from './identity/dag-access.js';
 import { redactUrl } from './logging.js';
 import type { Metrics } from './metrics/registry.js';
-import { openApiDocument } from './openapi.js';
+import { policyChangeRoutes } from './policies/changes/routes.js';
+import type { PolicyChanges } from './policies/changes/service.js';
 import { queueRoutes } from './queue/routes.js';
 import type { QueueService } from './queue/service.js';
 import { statsRoutes } from './stats/routes.js';
@@ -52,10 +55,15 @@ export interface AppDeps {
   readiness: () => Promise<Readiness>;
   rateLimitPerMinute?: number;
   /** Channels' routes: signed public ones (links, hooks, Slack) and person-authenticated API ones. */
-  channels?: { publicRoutes(): Router; apiRoutes(person: RequestHandler[]): Router; mounted: { links: boolean; slack: boolean } };
+  channels?: { routes(contract: Contract): void };
+  /** Four-eyes on policy changes; null when the policies file decides alone. */
+  policyChanges?: PolicyChanges | null;
 }
 
-/** Builds the HTTP app from its collaborators, so tests can wire a throwaway store and a fake Airflow. */
+/**
+ * Builds the HTTP app from its collaborators, so tests can wire a throwaway store and a fake Airflow, with the
+ * OpenAPI document of exactly the routes it mounted.
+ */
 export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
@@ -76,11 +84,23 @@ export function createApp(deps: AppDeps) {
     legacyHeaders: false,
     handler: (_req, _res, next) => next(new ApiError(429, 'rate_limited', 'too many requests; try again in a minute')),
   });
-  // Before the JSON parser: webhook and Slack signatures are checked over the raw body.
-  if (deps.channels) {
-    app.use(['/a', '/hooks', '/channels'], limiter);
-    app.use(deps.channels.publicRoutes());
-  }
+  const person = [requirePerson(deps.authenticate), personRateLimit(deps.rateLimitPerMinute ?? 1200)];
+  const contract = new Contract({ person, service: [requireServiceToken(deps.serviceToken)] });
+  approvalRoutes(contract, { service: deps.service, metrics: deps.metrics, deferred: deps.deferredVotes, registrations: deps.registrations, signalsDir: deps.signalsDir ?? null });
+  queueRoutes(contract, deps.queue, { service: deps.service, metrics: deps.metrics, deferred: deps.deferredVotes });
+  auditRoutes(contract, deps.trail, (key) => deps.service.findLatest(key));
+  actionRoutes(contract, deps.actions);
+  statsRoutes(contract, deps.stats);
+  escalationSignalRoutes(contract, deps.service, new SqlEscalationStore(deps.db));
+  deliverySignalRoutes(contract, deps.service, deps.db);
+  deps.channels?.routes(contract);
+  if (deps.policyChanges) policyChangeRoutes(contract, deps.policyChanges);
+  const openapi = openApiDocument(contract.endpoints);
+
+  // Before the JSON parser: webhook and Slack signatures are checked over the raw body. The public channel routes
+  // have no person yet: limited per address there. People's routes are limited per person.
+  app.use(['/a', '/hooks', '/channels'], limiter);
+  app.use(contract.signed);
   app.use(express.json({ limit: '256kb' }));
 
   app.get('/healthz', (_req, res) => {
@@ -93,29 +113,14 @@ export function createApp(deps: AppDeps) {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  const openapi = openApiDocument({ channels: deps.channels?.mounted ?? null });
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openapi);
   });
   app.use('/api/v1/docs', docsRoutes());
-
-  const person = [requirePerson(deps.authenticate), personRateLimit(deps.rateLimitPerMinute ?? 1200)];
-  const service = requireServiceToken(deps.serviceToken);
-  // Airflow's workers and sensors call these with the service token: a burst from them is not abuse.
-  app.post('/api/v1/approvals', service, registrationHandler(deps.service, deps.signalsDir ?? null, deps.registrations));
-  app.get('/api/v1/signals/approvals', service, approvalStatusHandler(deps.service));
-  app.get('/api/v1/signals/escalations', service, escalationStatusHandler(deps.service, deps.db));
-  app.get('/api/v1/signals/deliveries', service, deliveryStatusHandler(deps.service, deps.db));
-  app.get('/api/v1/signals/audit', service, auditEvidenceHandler(deps.trail, (key) => deps.service.findLatest(key)));
-  app.use('/api/v1/approvals', person, approvalRoutes(deps.service, deps.metrics, deps.deferredVotes));
-  app.use('/api/v1/queue', person, queueRoutes(deps.queue, { service: deps.service, metrics: deps.metrics, deferred: deps.deferredVotes }));
-  app.use('/api/v1/audit', person, auditRoutes(deps.trail));
-  app.use('/api/v1/actions', person, actionRoutes(deps.actions));
-  app.use('/api/v1/stats', person, statsRoutes(deps.stats));
-  if (deps.channels) app.use('/api/v1', deps.channels.apiRoutes(person));
-
-  app.use(undocumentedMethods(openapi));
+  // Last in the contract's own router: Express answers an OPTIONS a router's stack did not, before the app's next handler.
+  contract.api.use(undocumentedMethods(openapi));
+  app.use(contract.api);
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));
-  return app;
+  return { app, openapi };
 }

@@ -30,6 +30,11 @@ const Config = z.object({
   // How long Airflow's answer about a token (readable DAGs, not revoked) is trusted: a logout takes effect within it.
   ACCESS_CACHE_MS: z.coerce.number().int().min(1000).max(60_000).default(30_000),
   POLICIES_POLL_MS: z.coerce.number().int().min(100).default(2000),
+  /**
+   * How a new policies text takes effect: `file`, when the watched file changes; `four-eyes`, once an Airflow admin
+   * other than its author approves it (an edit of the file is proposed like any change).
+   */
+  AIRGATE_POLICY_CHANGES: z.enum(['file', 'four-eyes']).default('file'),
   /** How long a decided approval's working state is kept (a duration: 90d, 12h); unset keeps it for ever. */
   APPROVAL_RETENTION: z
     .string()

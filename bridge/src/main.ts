@@ -3,6 +3,7 @@ import { loadChannelSettings } from './channels/settings.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { PolicyFile } from './policies/index.js';
+import type { PolicyChanges } from './policies/changes/service.js';
 import { defaultPolicies } from './policies/defaults.js';
 import { createServices } from './services.js';
 import { createDb, migrate } from './store/db.js';
@@ -70,12 +71,23 @@ async function main() {
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
       retention: config.APPROVAL_RETENTION ? { keepMs: config.APPROVAL_RETENTION, intervalMs: config.RETENTION_INTERVAL_MS } : null,
       channels: { ...channelSettings, env: process.env },
+      policyChanges: config.AIRGATE_POLICY_CHANGES === 'four-eyes' ? 'four-eyes' : null,
+      policiesPollMs: config.POLICIES_POLL_MS,
     },
     log,
   );
   await services.start(config.RECONCILE_INTERVAL_MS);
+  // Four-eyes: an edit of the file (also one made while the bridge was down) is proposed, never put in force by itself.
+  const changes = services.policyChanges;
+  const proposeFile = (file: PolicyFile, proposals: PolicyChanges) =>
+    proposals.proposeFile(file.current().text, file.path).then(
+      (proposed) => proposed && log.info({ version: proposed.version }, 'the policies file changed: the change waits for an approval (four-eyes)'),
+      (err: unknown) => log.error({ err: String(err) }, 'proposing the changed policies file failed'),
+    );
+  if (changes && policyFile) await proposeFile(policyFile, changes);
   policyFile?.watch(
     (result) => {
+      if (result.ok && changes) return void proposeFile(policyFile, changes);
       if (result.ok) log.info({ version: result.version }, 'policies reloaded');
       else log.error({ error: result.error }, 'policies reload failed; keeping the last good policies');
       void services.trail.append(db, {

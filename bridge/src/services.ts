@@ -22,6 +22,8 @@ import { Sealer } from './identity/sealed.js';
 import { airflowTokenVerifier } from './identity/tokens.js';
 import { createMetrics } from './metrics/registry.js';
 import { QueueService } from './queue/service.js';
+import { PolicyChanges } from './policies/changes/service.js';
+import { SqlPolicyVersionStore } from './policies/changes/store.js';
 import { computeStats } from './stats/service.js';
 import { type Db, ping } from './store/db.js';
 import { EFFECTS_CHANNEL, PgListener } from './store/wakeups.js';
@@ -51,6 +53,13 @@ export interface ServicesConfig {
   actionConfirmTtlMs?: number;
   accessCacheMs?: number;
   rateLimitPerMinute?: number;
+  /**
+   * `four-eyes`: the policies in force are the versions approved in the store (the given source is only the first
+   * one, adopted on a new store); null: the given source decides alone.
+   */
+  policyChanges?: 'four-eyes' | null;
+  /** How often a four-eyes bridge re-reads the version in force (another replica may have approved one). */
+  policiesPollMs?: number;
   /** Removes decided approvals' working state after `keepMs`; null keeps it for ever. */
   retention?: RetentionSettings | null;
   /** Notifications, timers and deliveries; none: a bridge without channels. */
@@ -85,11 +94,14 @@ export interface ServicesOverrides {
  * The composition root: every service of one bridge, wired once, over `db` and `policies`. main.ts, the
  * benchmarks and the tests all build the bridge here; only main.ts reads the environment.
  */
-export function createServices(db: Db, policies: PolicySource, config: ServicesConfig, log: Logger, overrides: Omit<ServicesOverrides, 'log'> = {}) {
+export function createServices(db: Db, given: PolicySource, config: ServicesConfig, log: Logger, overrides: Omit<ServicesOverrides, 'log'> = {}) {
   const now = overrides.now ?? (() => new Date());
   const trail = new AuditTrail(db, config.auditKey, {
     checkpoints: config.auditCheckpointFile ? new FileCheckpoints(config.auditCheckpointFile) : null,
   });
+  const policyChanges = config.policyChanges === 'four-eyes' ? new PolicyChanges(new SqlPolicyVersionStore(db, trail), { now }) : null;
+  const policies: PolicySource = policyChanges ?? given;
+  let policiesRefresh: NodeJS.Timeout | null = null;
   const checkpoints = new CheckpointWorker(() => trail.checkpoint(), log, config.auditCheckpointIntervalMs);
   // The actions client, because deadline outcomes may fail a task (fail_task effects).
   const airflow = new AirflowActions(config.airflowUrl, { username: config.airflowUsername, password: config.airflowPassword });
@@ -181,7 +193,7 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
       ]);
       return assessReadiness({ store: storeOk, airflow: airflowOk }, { effects: depth, deferred_votes: deferred, policies: policies.current().version });
     });
-  const app = createApp({
+  const { app, openapi } = createApp({
     log,
     db,
     service,
@@ -198,12 +210,15 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
     rateLimitPerMinute: config.rateLimitPerMinute,
     signalsDir,
     readiness,
+    policyChanges,
   });
   // Another replica's decisions wake this one's effects worker on commit; alone on SQLite, the kick above does.
   const listener = config.databaseUrl ? new PgListener(config.databaseUrl, [EFFECTS_CHANNEL], () => void effects.kick(), log) : null;
 
   return {
     app,
+    /** The contract of the routes this bridge mounts, as it serves it at /api/v1/openapi.json. */
+    openapi,
     service,
     store,
     trail,
@@ -215,8 +230,17 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
     retention,
     metrics,
     /** Starts the workers and loops (reconcile every `reconcileIntervalMs`). */
+    policyChanges,
     async start(reconcileIntervalMs: number): Promise<void> {
       await trail.init();
+      if (policyChanges) {
+        const first = given.current();
+        await policyChanges.start({ text: first.text, source: first.source });
+        policiesRefresh = setInterval(() => {
+          policyChanges.refresh().catch((err: unknown) => log.warn({ err: String(err) }, 'reading the policy version in force failed; keeping the last one read'));
+        }, config.policiesPollMs ?? 2000);
+        policiesRefresh.unref();
+      }
       await listener?.start();
       started = true;
       effects.start();
@@ -230,6 +254,7 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
     /** Stops every worker, waits for their last pass, and checkpoints the audit chain's head once more. */
     async stop(): Promise<void> {
       started = false;
+      if (policiesRefresh) clearInterval(policiesRefresh);
       await listener?.close();
       await Promise.all([reconciler.stop(), effects.stop(), deferredVotes.stop(), channels?.stop(), retention?.stop()]);
       await checkpoints.stop();

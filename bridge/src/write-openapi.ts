@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { openApiDocument } from './openapi.js';
+import { everyRouteBridge } from './contract-bridge.js';
 
 // Writes the contract for clients that generate types from it (the plugin UI).
-writeFileSync(process.argv[2] ?? 'openapi.json', `${JSON.stringify(openApiDocument(), null, 2)}\n`);
+writeFileSync(process.argv[2] ?? 'openapi.json', `${JSON.stringify(everyRouteBridge().openapi, null, 2)}\n`);

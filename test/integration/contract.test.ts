@@ -7,32 +7,16 @@
  * over the shared stack's HITL tasks; with an empty store it never sends a message nor answers Airflow. People's
  * tokens are still Airflow's own, from /auth/token, and registrations are still checked against Airflow.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { channelSecrets } from '../support/chat.js';
-import { stack, tokenFor, waitFor } from '../support/clients.js';
+import { stack, tokenFor } from '../support/clients.js';
+import { type SecondBridge, repo, startSecondBridge } from '../support/second-bridge.js';
 
-const repo = resolve(import.meta.dirname, '..', '..');
 // Fixed, so a failure is reproduced by running the same command again.
 const SEED = 20261202;
 // With the coverage and stateful phases this makes well over 1,000 cases over the document's operations.
 const EXAMPLES_PER_OPERATION = 20;
-
-/** A port nothing listens on right now, for the second bridge. */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** Runs a command to its end and returns its exit code and everything it printed. */
 function runToEnd(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
@@ -47,60 +31,24 @@ function runToEnd(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<
 }
 
 describe('contract: the OpenAPI document is what the bridge does (schemathesis)', () => {
-  const dir = join(stack().home, 'contract');
-  const serviceToken = randomBytes(32).toString('base64url');
-  let bridge: ChildProcess;
+  let bridge: SecondBridge;
   let bridgeUrl: string;
+  let serviceToken: string;
 
   beforeAll(async () => {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const { airflowUrl, home, passwords } = stack();
-    const secrets = JSON.parse(readFileSync(join(home, 'secrets.json'), 'utf8')) as Record<string, string>;
-    const port = await freePort();
-    bridgeUrl = `http://127.0.0.1:${port}`;
-    const key = () => randomBytes(32).toString('base64url');
-    bridge = spawn('node', [resolve(repo, 'bridge', 'dist', 'main.js')], {
-      cwd: repo,
-      env: {
-        ...process.env,
-        ...channelSecrets,
-        PORT: String(port),
-        AIRFLOW_URL: airflowUrl,
-        AIRFLOW_USERNAME: 'airgate',
-        AIRFLOW_PASSWORD: passwords.airgate,
-        // Airflow's signing key: the bridge verifies people's tokens as the shared stack's bridge does.
-        AIRFLOW_JWT_SECRET: secrets.jwt_secret,
-        AIRGATE_SERVICE_TOKEN: serviceToken,
-        AIRGATE_LINK_SECRET: key(),
-        AIRGATE_AUDIT_KEY: key(),
-        AIRGATE_DB_FILE: join(dir, 'bridge.sqlite'),
-        AIRGATE_AUDIT_CHECKPOINT_FILE: join(dir, 'audit-checkpoint.json'),
-        AIRGATE_SIGNALS_DIR: join(dir, 'signals'),
-        // The shared stack's bridge owns its HITL tasks: this one must not register them (an hour outlasts the run).
-        RECONCILE_INTERVAL_MS: '3600000',
-        AIRGATE_POLICIES_FILE: resolve(repo, 'bridge', 'examples', 'reference-dags.policies.yaml'),
-        // The shared stack's channels, so every channel route is mounted; with an empty store nothing is sent.
-        AIRGATE_CHANNELS_FILE: join(home, 'channels.yaml'),
-        AIRGATE_PUBLIC_URL: bridgeUrl,
-        SMTP_URL: 'smtp://127.0.0.1:9',
-        // One person sends every generated request: the suite's own limit would answer 429 halfway.
-        RATE_LIMIT_PER_MINUTE: '1000000',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
+    bridge = await startSecondBridge('contract', {
+      // The shared stack's channels, so every channel route is mounted; with an empty store nothing is sent.
+      AIRGATE_CHANNELS_FILE: join(stack().home, 'channels.yaml'),
+      SMTP_URL: 'smtp://127.0.0.1:9',
+      // Four-eyes on policy changes, so its routes are mounted and fuzzed too.
+      AIRGATE_POLICY_CHANGES: 'four-eyes',
+      // One person sends every generated request: the suite's own limit would answer 429 halfway.
+      RATE_LIMIT_PER_MINUTE: '1000000',
     });
-    await waitFor('the contract bridge to be ready', async () => {
-      const res = await fetch(`${bridgeUrl}/readyz`).catch(() => undefined);
-      return res?.ok ? true : undefined;
-    });
+    ({ url: bridgeUrl, serviceToken } = bridge);
   });
 
-  afterAll(async () => {
-    if (!bridge || bridge.exitCode !== null) return;
-    bridge.kill('SIGTERM');
-    await new Promise((done) => bridge.once('exit', done));
-  });
+  afterAll(() => bridge?.stop());
 
   it('finds no failure over every operation', { timeout: 600_000 }, async () => {
     const schemathesis = resolve(repo, '.venv', 'bin', 'schemathesis');

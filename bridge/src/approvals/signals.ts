@@ -1,3 +1,5 @@
+import { parse } from '../http/errors.js';
+import { notFound } from '../refusal.js';
 import { z } from '../zod.js';
 import { ApprovalState } from './states.js';
 import type { StoredApproval } from './store.js';
@@ -54,6 +56,17 @@ export const ApprovalStatusQuery = z.object({
   task_id: z.string().min(1),
   map_index: z.coerce.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).default(-1),
 });
+
+/** Finds the latest try's approval of one task. */
+export type FindLatest<T> = (key: z.infer<typeof ApprovalStatusQuery>) => Promise<T | undefined>;
+
+/** The approval a signal's query names (the task's latest try), or a refusal naming the task when it asked for none. */
+export async function signalApproval<T>(findLatest: FindLatest<T>, query: unknown): Promise<T> {
+  const key = parse(ApprovalStatusQuery, query, 'query');
+  const approval = await findLatest(key);
+  if (!approval) throw notFound(`no approval for ${key.dag_id}/${key.run_id}/${key.task_id}`);
+  return approval;
+}
 
 export function signalOf(approval: StoredApproval): ApprovalSignal {
   return {

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlApprovalStore } from '../approvals/store.js';
 import { requirePerson } from '../http/auth.js';
+import { Contract } from '../http/contract.js';
 import { errorHandler } from '../http/errors.js';
 import type { Db } from '../store/db.js';
 import { databases } from '../testing/databases.js';
@@ -36,7 +37,9 @@ describe.each(databases)('audit API on $name', (database) => {
     alice = await tokenFor('alice');
     app = express();
     app.use(express.json());
-    app.use('/api/v1/audit', requirePerson(authentication.authenticate), auditRoutes(trail));
+    const contract = new Contract({ person: [requirePerson(authentication.authenticate)], service: [] });
+    auditRoutes(contract, trail, async () => undefined);
+    app.use(contract.api);
     app.use(errorHandler(silentLog));
     for (const approval_id of [a, b, a]) {
       await trail.append(db, { actor: 'alice', action: 'vote.recorded', channel: 'api', approval_id, details: { option: 'Approve' } });

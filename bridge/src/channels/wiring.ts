@@ -1,4 +1,3 @@
-import { type RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ApprovalEvent, ApprovalService, PolicySource } from '../approvals/service.js';
@@ -6,6 +5,8 @@ import type { AuditTrail } from '../audit/trail.js';
 import { AddressBook } from '../deliveries/addresses.js';
 import { deliveryRoutes, registerDeliveryMetrics } from '../deliveries/routes.js';
 import { escalationRoutes } from '../escalations/routes.js';
+import { SqlEscalationStore } from '../escalations/store.js';
+import type { Contract } from '../http/contract.js';
 import { DeliveryWorker } from '../deliveries/worker.js';
 import { Notifier } from '../notifications/notifier.js';
 import { own } from '../own.js';
@@ -117,8 +118,6 @@ export function createChannels(deps: ChannelsDeps) {
   return {
     notifier,
     links: tokens,
-    /** The optional public routes publicRoutes() mounts, for the OpenAPI document this bridge serves. */
-    mounted: { links: tokens !== null, slack: slack !== null },
     timers,
     deliveries,
     /** ApprovalService's onEvent (call it from there); never throws, failures are logged and the sweep catches up. */
@@ -132,24 +131,16 @@ export function createChannels(deps: ChannelsDeps) {
     async idle(): Promise<void> {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     },
-    /** Person-authenticated API behind `person` (the app's person check and rate limit): mount at `/api/v1`. */
-    apiRoutes(person: RequestHandler[]): Router {
-      const router = Router();
-      router.use(['/messages', '/outbox', '/deliveries', '/approvals/:id/escalations'], person);
-      router.use(deliveryRoutes(db));
-      router.use(escalationRoutes(db));
-      return router;
-    },
-    /** Channel endpoints that authenticate by their own signatures: mount at the root, before the 404 handler. */
-    publicRoutes(): Router {
-      const router = Router();
-      if (tokens) router.use(linkRoutes({ db, service: deps.service, policies: deps.policies, trail: deps.trail, tokens, now }));
-      router.use(inboundHookRoutes({ db, service: deps.service, trail: deps.trail, config: deps.config, env: deps.env, now }));
+    /** The people's views of messages, deliveries and escalations, and the channels' signed routes (links and Slack when configured). */
+    routes(contract: Contract): void {
+      deliveryRoutes(contract, db);
+      escalationRoutes(contract, deps.service, new SqlEscalationStore(db));
+      if (tokens) linkRoutes(contract, { db, service: deps.service, policies: deps.policies, trail: deps.trail, tokens, now });
+      inboundHookRoutes(contract, { db, service: deps.service, trail: deps.trail, config: deps.config, env: deps.env, now });
       if (slack && deps.config.slack) {
         const signingSecret = own(deps.env, deps.config.slack.signing_secret_env) ?? '';
-        router.use(slackInteractionRoutes({ db, service: deps.service, policies: deps.policies, trail: deps.trail, config: deps.config, client: slack, signingSecret, log, now }));
+        slackInteractionRoutes(contract, { db, service: deps.service, policies: deps.policies, trail: deps.trail, config: deps.config, client: slack, signingSecret, log, now });
       }
-      return router;
     },
     registerMetrics(registry: Registry): void {
       registerDeliveryMetrics(registry, db);

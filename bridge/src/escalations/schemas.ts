@@ -10,3 +10,4 @@ export const Escalation = z
   })
   .openapi('Escalation');
 export const EscalationList = z.object({ items: z.array(Escalation) }).openapi('EscalationList');
+export type Escalation = z.infer<typeof Escalation>;

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { EscalatedApprover } from '../approvals/service.js';
 import type { Database, Db } from '../store/db.js';
+import type { Escalation } from './schemas.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -27,14 +28,18 @@ export async function levelEscalations(tx: Executor, approvalId: string, level: 
   return rows.map((row) => row.approver);
 }
 
-/** The DAG an approval belongs to, or undefined when there is no such approval. */
-export async function dagOfApproval(db: Db, approvalId: string): Promise<string | undefined> {
-  return (await db.selectFrom('approval').select('dag_id').where('id', '=', approvalId).executeTakeFirst())?.dag_id;
+/** What escalations added to an approval, as the routes read it. */
+export interface EscalationStore {
+  /** Every escalation of an approval, oldest first. */
+  list(approvalId: string): Promise<Escalation[]>;
 }
 
-/** Every escalation of an approval, oldest first. */
-export function listEscalations(db: Db, approvalId: string) {
-  return db.selectFrom('approval_escalation').select(['level', 'step', 'approver', 'reason', 'at']).where('approval_id', '=', approvalId).orderBy('id').execute();
+export class SqlEscalationStore implements EscalationStore {
+  constructor(private readonly db: Db) {}
+
+  list(approvalId: string): Promise<Escalation[]> {
+    return this.db.selectFrom('approval_escalation').select(['level', 'step', 'approver', 'reason', 'at']).where('approval_id', '=', approvalId).orderBy('id').execute();
+  }
 }
 
 /** Records an approver added to the open level; false when they were added to it before. */

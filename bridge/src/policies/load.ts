@@ -9,6 +9,8 @@ export interface PolicySet extends Omit<PolicyFileData, 'version'> {
   /** The text's version, not the format's (always 1). First 12 hex characters of the SHA-256 of the file's text; recorded with decisions to tell which rules applied. */
   readonly version: string;
   readonly source: string;
+  /** The text it was parsed from, so a version can be stored and diffed (four-eyes on policy changes). */
+  readonly text: string;
 }
 
 /** The first problem in a policies file, located so an editor can jump to it. */
@@ -94,7 +96,7 @@ export function parsePolicies(text: string, source = 'policies.yaml'): PolicySet
     const first = firstProblem(doc, result.error.issues) ?? { offset: 0, path: [], detail: result.error.message };
     throw fail(first.offset, first.path, first.detail);
   }
-  return { ...result.data, version: versionOf(text), source };
+  return { ...result.data, version: versionOf(text), source, text };
 }
 
 export type ReloadResult = { ok: true; version: string } | { ok: false; error: string };

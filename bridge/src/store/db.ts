@@ -215,6 +215,25 @@ export interface DeferredVoteTable {
   last_error: string | null;
 }
 
+/** A version of the policies file: proposed, then approved by someone other than its author, or rejected. */
+export interface PolicyVersionTable {
+  /** The text's version (policies/load.ts `versionOf`), so one text is one row however often it is proposed. */
+  version: string;
+  text: string;
+  /** Where the text came from: `api`, or the watched file's path. */
+  source: string;
+  /** The person who proposed it; null for a file edit, which names nobody. */
+  proposed_by: string | null;
+  proposed_at: string;
+  /** The version in force when it was proposed: what its diff is against, and what approving it replaces. */
+  base_version: string | null;
+  reason: string | null;
+  state: 'pending' | 'approved' | 'rejected';
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_reason: string | null;
+}
+
 export interface Database {
   approval: ApprovalTable;
   vote: VoteTable;
@@ -229,6 +248,7 @@ export interface Database {
   approval_escalation: ApprovalEscalationTable;
   hook_delivery: HookDeliveryTable;
   deferred_vote: DeferredVoteTable;
+  policy_version: PolicyVersionTable;
 }
 
 export type Db = Kysely<Database>;

@@ -288,6 +288,26 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('approval').addColumn('claimed_until', 'text').execute();
     },
   },
+  '0017_policy_versions': {
+    async up(db: Kysely<any>) {
+      // Four-eyes on policy changes: every version proposed, and who approved or rejected it.
+      await db.schema
+        .createTable('policy_version')
+        .addColumn('version', 'text', (c) => c.primaryKey())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('proposed_by', 'text')
+        .addColumn('proposed_at', 'text', (c) => c.notNull())
+        .addColumn('base_version', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', 'text')
+        .addColumn('decision_reason', 'text')
+        .execute();
+      await db.schema.createIndex('policy_version_decided').on('policy_version').columns(['state', 'decided_at']).execute();
+    },
+  },
 };
 
 /** The names stores recorded before the migrations were numbered in the order they landed (two were 0011). */

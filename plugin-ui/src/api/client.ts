@@ -1,4 +1,4 @@
-import axios, { isAxiosError } from 'axios';
+import createClient from 'openapi-fetch';
 
 import { messages } from '../i18n';
 import type { components, paths } from './schema';
@@ -35,71 +35,114 @@ export type DeliveryState = Delivery['state'];
 export type DeliveryList = components['schemas']['DeliveryList'];
 export type EscalationList = components['schemas']['EscalationList'];
 export type Escalation = components['schemas']['Escalation'];
+export type PolicyOverview = components['schemas']['PolicyOverview'];
+export type PolicyVersion = components['schemas']['PolicyVersion'];
+export type ProposePolicyChange = components['schemas']['ProposePolicyChange'];
+export type PolicyDecision = components['schemas']['PolicyDecision'];
 export type MessageQuery = NonNullable<paths['/api/v1/messages']['get']['parameters']['query']>;
 export type DeliveriesQuery = NonNullable<paths['/api/v1/deliveries']['get']['parameters']['query']>;
 
 // Airflow may be served under a sub-path, which its pages declare in <base href>; the plugin's
 // routes are mounted beneath it.
 const baseHref = document.querySelector('base')?.href ?? `${window.location.origin}/`;
+const pluginRoute = new URL('airgate/api/', baseHref).href;
 
-const http = axios.create({ baseURL: new URL('airgate/api/', baseHref).href });
+// The contract's paths are the bridge's (`/api/v1/approvals`); the plugin route serves each of them,
+// same-origin, at `airgate/api/approvals`. Fetch is looked up per call, so test servers can stand in for it.
+const bridge = createClient<paths>({
+  fetch: (request) => globalThis.fetch(new Request(request.url.replace(/^about:\/\/contract\/api\/v1\//, pluginRoute), request)),
+  baseUrl: 'about://contract',
+});
 
-// The plugin route refuses non-JSON writes so that a cross-site form cannot forge a vote or an action.
-const json = { headers: { 'Content-Type': 'application/json' } };
+/** A response of the bridge (or of the plugin route, or Airflow before it) that is no success. */
+export class BridgeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
 
-export const listApprovals = async (query: ApprovalsQuery): Promise<ApprovalList> =>
-  (await http.get<ApprovalList>('approvals', { params: query })).data;
+type Result<T> = { readonly data?: T; readonly error?: unknown; readonly response: Response };
 
-export const getApproval = async (id: string): Promise<Approval> =>
-  (await http.get<Approval>(`approvals/${encodeURIComponent(id)}`)).data;
-
-export const castVote = async (id: string, vote: VoteRequest): Promise<VoteResult> => {
-  const res = await http.post<Approval | DeferredVote>(`approvals/${encodeURIComponent(id)}/votes`, vote, json);
-  return res.status === 202 ? { deferred: res.data as DeferredVote } : { counted: res.data as Approval };
+const ok = async <T,>(call: Promise<Result<T>>): Promise<T> => {
+  const { data, error, response } = await call;
+  if (!response.ok) {
+    throw new BridgeError(response.status, error);
+  }
+  return data as T;
 };
 
-export const bypassApproval = async (id: string, bypass: BypassRequest): Promise<Approval> =>
-  (await http.post<Approval>(`approvals/${encodeURIComponent(id)}/bypass`, bypass, json)).data;
+// The plugin route refuses non-JSON writes so that a cross-site form cannot forge a vote or an action.
+const json = { 'Content-Type': 'application/json' } as const;
+const byId = (id: string) => ({ params: { path: { id } } });
+
+export const listApprovals = (query: ApprovalsQuery): Promise<ApprovalList> =>
+  ok(bridge.GET('/api/v1/approvals', { params: { query } }));
+
+export const getApproval = (id: string): Promise<Approval> => ok(bridge.GET('/api/v1/approvals/{id}', byId(id)));
+
+export const castVote = async (id: string, vote: VoteRequest): Promise<VoteResult> => {
+  const { data, error, response } = await bridge.POST('/api/v1/approvals/{id}/votes', { ...byId(id), body: vote });
+  if (!response.ok || data === undefined) {
+    throw new BridgeError(response.status, error);
+  }
+  return response.status === 202 ? { deferred: data as DeferredVote } : { counted: data as Approval };
+};
+
+export const bypassApproval = (id: string, bypass: BypassRequest): Promise<Approval> =>
+  ok(bridge.POST('/api/v1/approvals/{id}/bypass', { ...byId(id), body: bypass }));
 
 /** Claims the approval in the review queue for the signed-in person (or renews their claim). */
-export const claimApproval = async (id: string): Promise<Approval> =>
-  (await http.put<Approval>(`queue/${encodeURIComponent(id)}/claim`, {}, json)).data;
+export const claimApproval = (id: string): Promise<Approval> =>
+  ok(bridge.PUT('/api/v1/queue/{id}/claim', { ...byId(id), body: {} }));
 
-// A body, so that the plugin route sees a JSON write (it refuses any other).
-export const releaseClaim = async (id: string): Promise<Approval> =>
-  (await http.delete<Approval>(`queue/${encodeURIComponent(id)}/claim`, { ...json, data: {} })).data;
+// Marked as JSON, so that the plugin route sees a JSON write (it refuses any other).
+export const releaseClaim = (id: string): Promise<Approval> =>
+  ok(bridge.DELETE('/api/v1/queue/{id}/claim', { ...byId(id), headers: json }));
 
-export const decideMany = async (decision: BulkDecisionRequest): Promise<BulkDecisionResult> =>
-  (await http.post<BulkDecisionResult>('queue/decisions', decision, json)).data;
+export const decideMany = (decision: BulkDecisionRequest): Promise<BulkDecisionResult> =>
+  ok(bridge.POST('/api/v1/queue/decisions', { body: decision }));
 
-export const listAudit = async (query: AuditQuery): Promise<AuditList> =>
-  (await http.get<AuditList>('audit', { params: query })).data;
+export const listAudit = (query: AuditQuery): Promise<AuditList> => ok(bridge.GET('/api/v1/audit', { params: { query } }));
 
 /** Where the browser downloads the audit export: a plain GET the plugin route authenticates by Airflow's cookie. */
 export const auditExportUrl = (query: AuditExportQuery): string => {
   const params = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  return `${http.defaults.baseURL ?? ''}audit/export?${params.toString()}`;
+  return `${pluginRoute}audit/export?${params.toString()}`;
 };
 
-export const verifyAudit = async (): Promise<AuditVerification> =>
-  (await http.get<AuditVerification>('audit/verify')).data;
+export const verifyAudit = (): Promise<AuditVerification> => ok(bridge.GET('/api/v1/audit/verify'));
 
-export const listEscalations = async (id: string): Promise<EscalationList> =>
-  (await http.get<EscalationList>(`approvals/${encodeURIComponent(id)}/escalations`)).data;
+export const listEscalations = (id: string): Promise<EscalationList> =>
+  ok(bridge.GET('/api/v1/approvals/{id}/escalations', byId(id)));
 
-export const getStats = async (): Promise<Stats> => (await http.get<Stats>('stats')).data;
+export const getStats = (): Promise<Stats> => ok(bridge.GET('/api/v1/stats'));
 
-export const listMessages = async (query: MessageQuery): Promise<MessageList> =>
-  (await http.get<MessageList>('messages', { params: query })).data;
+export const listMessages = (query: MessageQuery): Promise<MessageList> =>
+  ok(bridge.GET('/api/v1/messages', { params: { query } }));
 
-export const listDeliveries = async (query: DeliveriesQuery): Promise<DeliveryList> =>
-  (await http.get<DeliveryList>('deliveries', { params: query })).data;
+export const listDeliveries = (query: DeliveriesQuery): Promise<DeliveryList> =>
+  ok(bridge.GET('/api/v1/deliveries', { params: { query } }));
 
-export const requestAction = async (action: ActionRequest): Promise<ActionConfirmation> =>
-  (await http.post<ActionConfirmation>('actions', action, json)).data;
+export const requestAction = (action: ActionRequest): Promise<ActionConfirmation> =>
+  ok(bridge.POST('/api/v1/actions', { body: action }));
 
-export const confirmAction = async (token: string): Promise<ActionResult> =>
-  (await http.post<ActionResult>('actions/confirm', { token }, json)).data;
+export const confirmAction = (token: string): Promise<ActionResult> =>
+  ok(bridge.POST('/api/v1/actions/confirm', { body: { token } }));
+
+export const getPolicies = (): Promise<PolicyOverview> => ok(bridge.GET('/api/v1/policies'));
+
+export const proposePolicyChange = (change: ProposePolicyChange): Promise<PolicyVersion> =>
+  ok(bridge.POST('/api/v1/policies/changes', { body: change }));
+
+export const decidePolicyChange = (
+  version: string,
+  verb: 'approve' | 'reject',
+  decision: PolicyDecision,
+): Promise<PolicyVersion> =>
+  ok(bridge.POST(`/api/v1/policies/changes/{version}/${verb}`, { params: { path: { version } }, body: decision }));
 
 // Errors raised by the plugin route or by Airflow itself, before the bridge is reached, come in
 // FastAPI's shape instead of the bridge's.
@@ -113,20 +156,18 @@ const isApiError = (data: unknown): data is ApiError =>
   typeof data.error.message === 'string';
 
 const bridgeError = (error: unknown): ApiError['error'] | undefined =>
-  isAxiosError(error) && isApiError(error.response?.data) ? error.response.data.error : undefined;
+  error instanceof BridgeError && isApiError(error.body) ? error.body.error : undefined;
 
 export const errorMessage = (error: unknown): string => {
-  if (!isAxiosError(error)) {
-    return messages.errors.unexpected;
+  if (error instanceof BridgeError) {
+    return bridgeError(error)?.message ?? messages.errors.status(error.status);
   }
-  if (error.response === undefined) {
-    return messages.errors.unreachable;
-  }
-  return bridgeError(error)?.message ?? messages.errors.status(error.response.status);
+  // What fetch throws when no response came back at all.
+  return error instanceof TypeError ? messages.errors.unreachable : messages.errors.unexpected;
 };
 
 /** The form field a 422 names, e.g. `reason` or `params_input.batch`. */
 export const errorField = (error: unknown): string | undefined => bridgeError(error)?.field;
 
 export const errorStatus = (error: unknown): number | undefined =>
-  isAxiosError(error) ? error.response?.status : undefined;
+  error instanceof BridgeError ? error.status : undefined;

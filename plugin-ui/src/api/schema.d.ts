@@ -425,6 +425,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/signals/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sensor's read-only view of one task's approval: the latest try's state and decision */
+        get: {
+            parameters: {
+                query: {
+                    dag_id: string;
+                    run_id: string;
+                    task_id: string;
+                    map_index?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The approval as signals publish it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApprovalSignal"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/queue/{id}/claim": {
         parameters: {
             query?: never;
@@ -844,6 +912,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/signals/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit evidence of one task's approval (latest try) as a JSON export with the chain verified, for the DAG that files it */
+        get: {
+            parameters: {
+                query: {
+                    dag_id: string;
+                    run_id: string;
+                    task_id: string;
+                    map_index?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The approval's audit entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditExport"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/actions": {
         parameters: {
             query?: never;
@@ -1080,142 +1216,6 @@ export interface paths {
                 };
                 /** @description Error 401 */
                 401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/signals/approvals": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A sensor's read-only view of one task's approval: the latest try's state and decision */
-        get: {
-            parameters: {
-                query: {
-                    dag_id: string;
-                    run_id: string;
-                    task_id: string;
-                    map_index?: number | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The approval as signals publish it */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ApprovalSignal"];
-                    };
-                };
-                /** @description Error 400 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error 401 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error 404 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/signals/audit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The audit evidence of one task's approval (latest try) as a JSON export with the chain verified, for the DAG that files it */
-        get: {
-            parameters: {
-                query: {
-                    dag_id: string;
-                    run_id: string;
-                    task_id: string;
-                    map_index?: number | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The approval's audit entries */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AuditExport"];
-                    };
-                };
-                /** @description Error 400 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error 401 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error 404 */
-                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1953,6 +1953,425 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The policies in force (the version approved last) and the changes waiting for approval, with their diffs */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description In force and pending */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PolicyOverview"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every policy version proposed, newest first (pending ones oldest first) */
+        get: {
+            parameters: {
+                query?: {
+                    state?: components["schemas"]["PolicyVersionState"];
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Policy versions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PolicyVersionList"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Propose a new policies file as the signed-in person; it takes effect once an admin other than them approves it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ProposePolicyChange"];
+                };
+            };
+            responses: {
+                /** @description Proposed, pending */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PolicyVersion"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 409 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 422 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/changes/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One policy version, with its diff against the version it was proposed over */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PolicyVersion"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/changes/{version}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a pending policy change: an Airflow admin who did not propose it; it is in force at once, on every replica within the poll interval */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PolicyDecision"];
+                };
+            };
+            responses: {
+                /** @description The decided version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PolicyVersion"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 403 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 409 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 422 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/changes/{version}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a pending policy change, with a reason (an Airflow admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PolicyDecision"];
+                };
+            };
+            responses: {
+                /** @description The decided version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PolicyVersion"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 403 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 409 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 422 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2109,12 +2528,96 @@ export interface components {
             /** @description The approving option Airflow is answered with; the request's first approving option by default */
             option?: string;
         };
+        ApprovalRegistration: {
+            dag_id: string;
+            run_id: string;
+            task_id: string;
+            /** @default -1 */
+            map_index?: number;
+            try_number: number;
+            subject: string;
+            /** @default null */
+            body?: string | null;
+            options: string[];
+            /** @default {} */
+            params?: {
+                [key: string]: unknown;
+            };
+            /** @default null */
+            requester?: string | null;
+            /** @default [] */
+            tags?: string[];
+            /** @default {} */
+            values?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The DAG's owners (who may count as requester of an unattended run)
+             * @default []
+             */
+            owners?: string[];
+            /**
+             * Format: date-time
+             * @description When the task's response_timeout ends the wait
+             * @default null
+             */
+            timeout_at?: string | null;
+            /**
+             * @description No HITL task waits: the bridge answers nothing in Airflow, it publishes the signals
+             * @default false
+             */
+            external?: boolean;
+            /** @default [] */
+            signals?: components["schemas"]["Signal"][];
+        };
+        Signal: {
+            /** @enum {string} */
+            kind: "trigger_dag";
+            dag_id: string;
+        } | {
+            /** @enum {string} */
+            kind: "file";
+        } | {
+            /** @enum {string} */
+            kind: "asset_event";
+            uri: string;
+        };
+        ApprovalSignal: {
+            approval_id: string;
+            dag_id: string;
+            run_id: string;
+            task_id: string;
+            map_index: number;
+            try_number: number;
+            state: components["schemas"]["ApprovalState"];
+            /** @description The chosen option; null while pending or when a deadline failed it */
+            option: string | null;
+            params_input: {
+                [key: string]: unknown;
+            };
+            policy: string | null;
+            /** Format: date-time */
+            decided_at: string | null;
+            /**
+             * Format: date-time
+             * @description The approval's deadline (the earlier of the policy's and Airflow's timeout), what its SLA is measured against
+             */
+            due_at: string | null;
+            deciders: {
+                user: string;
+                option: string;
+                reason: string | null;
+                channel: string;
+                /** Format: date-time */
+                at: string;
+            }[];
+        };
         ClaimRequest: {
             /**
              * @description How long the claim holds unless renewed (claiming again renews it); once it ends the approval is free
              * @default 300
              */
-            ttl_seconds: number;
+            ttl_seconds?: number;
         };
         BulkDecisionResult: {
             /** @description Names this bulk decision in each item's audit entry (details.batch) */
@@ -2242,7 +2745,7 @@ export interface components {
             kind: "trigger_run";
             dag_id: string;
             /** @default {} */
-            conf: {
+            conf?: {
                 [key: string]: unknown;
             };
             reason: string;
@@ -2253,11 +2756,11 @@ export interface components {
             run_id: string;
             task_id: string;
             /** @default -1 */
-            map_index: number;
+            map_index?: number;
             /** @enum {string} */
             state: "success" | "failed" | "skipped";
             /** @default false */
-            include_downstream: boolean;
+            include_downstream?: boolean;
             reason: string;
         } | {
             /** @enum {string} */
@@ -2266,9 +2769,9 @@ export interface components {
             run_id: string;
             task_id: string;
             /** @default -1 */
-            map_index: number;
+            map_index?: number;
             /** @default false */
-            include_downstream: boolean;
+            include_downstream?: boolean;
             reason: string;
         } | {
             /** @enum {string} */
@@ -2291,7 +2794,7 @@ export interface components {
             kind: "publish_asset_event";
             asset_id: number;
             /** @default {} */
-            extra: {
+            extra?: {
                 [key: string]: unknown;
             };
             reason: string;
@@ -2348,90 +2851,6 @@ export interface components {
                 decided_at: string;
             }[];
             window_days: number;
-        };
-        ApprovalRegistration: {
-            dag_id: string;
-            run_id: string;
-            task_id: string;
-            /** @default -1 */
-            map_index: number;
-            try_number: number;
-            subject: string;
-            /** @default null */
-            body: string | null;
-            options: string[];
-            /** @default {} */
-            params: {
-                [key: string]: unknown;
-            };
-            /** @default null */
-            requester: string | null;
-            /** @default [] */
-            tags: string[];
-            /** @default {} */
-            values: {
-                [key: string]: unknown;
-            };
-            /**
-             * @description The DAG's owners (who may count as requester of an unattended run)
-             * @default []
-             */
-            owners: string[];
-            /**
-             * Format: date-time
-             * @description When the task's response_timeout ends the wait
-             * @default null
-             */
-            timeout_at: string | null;
-            /**
-             * @description No HITL task waits: the bridge answers nothing in Airflow, it publishes the signals
-             * @default false
-             */
-            external: boolean;
-            /** @default [] */
-            signals: components["schemas"]["Signal"][];
-        };
-        Signal: {
-            /** @enum {string} */
-            kind: "trigger_dag";
-            dag_id: string;
-        } | {
-            /** @enum {string} */
-            kind: "file";
-        } | {
-            /** @enum {string} */
-            kind: "asset_event";
-            uri: string;
-        };
-        ApprovalSignal: {
-            approval_id: string;
-            dag_id: string;
-            run_id: string;
-            task_id: string;
-            map_index: number;
-            try_number: number;
-            state: components["schemas"]["ApprovalState"];
-            /** @description The chosen option; null while pending or when a deadline failed it */
-            option: string | null;
-            params_input: {
-                [key: string]: unknown;
-            };
-            policy: string | null;
-            /** Format: date-time */
-            decided_at: string | null;
-            /**
-             * Format: date-time
-             * @description The approval's deadline (the earlier of the policy's and Airflow's timeout), what its SLA is measured against
-             */
-            due_at: string | null;
-            deciders: {
-                user: string;
-                option: string;
-                reason: string | null;
-                channel: string;
-                /** Format: date-time */
-                at: string;
-            }[];
         };
         EscalationList: {
             items: components["schemas"]["Escalation"][];
@@ -2518,6 +2937,48 @@ export interface components {
             params_input?: {
                 [key: string]: unknown;
             };
+        };
+        PolicyOverview: {
+            in_force: components["schemas"]["PolicyVersion"];
+            /** @description Changes waiting for someone other than their author, oldest first */
+            pending: components["schemas"]["PolicyVersion"][];
+        };
+        /** @description The version decisions are made under now: the last one approved */
+        PolicyVersion: {
+            /** @description First 12 hex characters of the SHA-256 of the text, as decisions record it (policy_version) */
+            version: string;
+            text: string;
+            /** @description `api`, or the path of the watched file an edit of which proposed it */
+            source: string;
+            /** @description Who proposed it; null for a file edit, which names nobody */
+            proposed_by: string | null;
+            /** Format: date-time */
+            proposed_at: string;
+            /** @description The version in force when it was proposed, which the diff is against */
+            base_version: string | null;
+            reason: string | null;
+            state: components["schemas"]["PolicyVersionState"];
+            decided_by: string | null;
+            /** Format: date-time */
+            decided_at: string | null;
+            decision_reason: string | null;
+            /** @description Unified diff from base_version to this text (the whole text when there was none) */
+            diff: string;
+        };
+        /** @enum {string} */
+        PolicyVersionState: "pending" | "approved" | "rejected";
+        PolicyVersionList: {
+            items: components["schemas"]["PolicyVersion"][];
+        };
+        ProposePolicyChange: {
+            /** @description The whole policies file as YAML, validated as the file is */
+            text: string;
+            /** @description Why the change is needed, shown to its reviewer */
+            reason: string;
+        };
+        PolicyDecision: {
+            /** @description Required to reject */
+            reason?: string;
         };
     };
     responses: never;

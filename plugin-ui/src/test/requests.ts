@@ -8,6 +8,12 @@ export type Sent = {
   readonly body: unknown;
 };
 
+// A JSON body as sent; undefined for none (a GET, or a DELETE that only says it is JSON).
+const bodyOf = async (request: Request): Promise<unknown> => {
+  const text = await request.clone().text();
+  return text === '' ? undefined : JSON.parse(text);
+};
+
 /** Every request the screen sends from now on, as the bridge would receive it. */
 export const recordRequests = () => {
   const sent: Sent[] = [];
@@ -18,7 +24,7 @@ export const recordRequests = () => {
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       contentType: request.headers.get('content-type'),
-      body: request.method === 'GET' ? undefined : await request.clone().json(),
+      body: await bodyOf(request),
     });
   });
   return sent;

@@ -60,6 +60,13 @@ class AirgatePlugin(AirflowPlugin):
             "category": "browse",
         },
         {
+            "name": "Policies",
+            "bundle_url": BUNDLE,
+            "destination": "nav",
+            "url_route": "policies",
+            "category": "admin",
+        },
+        {
             "name": "Approvals dashboard",
             "bundle_url": BUNDLE,
             "destination": "dashboard",

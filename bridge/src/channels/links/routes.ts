@@ -1,4 +1,6 @@
-import express, { type Request, type Response, Router } from 'express';
+import express, { type Request, type Response } from 'express';
+import { type Contract, html, requiredBody } from '../../http/contract.js';
+import { z } from '../../zod.js';
 import type { ApprovalService, PolicySource } from '../../approvals/service.js';
 import type { StoredApproval } from '../../approvals/store.js';
 import type { AuditTrail } from '../../audit/trail.js';
@@ -64,6 +66,21 @@ function paramsFrom(body: Record<string, unknown>, fields: LinkField[]): Record<
   return out;
 }
 
+const LinkToken = z.object({ token: z.string().openapi({ description: 'A one-click link token from a message' }) });
+const LinkForm = z
+  .object({
+    reason: z.string().max(2000).optional(),
+  })
+  .catchall(z.string())
+  .openapi('LinkForm', { description: 'Form fields: `reason`, and `params.NAME` for each field of the request form' });
+const LINK_ERRORS = {
+  401: html('Forged link'),
+  403: html('The bound person may not decide this approval (any more)'),
+  404: html('Approval not found'),
+  409: html('Already decided'),
+  410: html('Link expired or already used'),
+};
+
 const rejects = (set: PolicySet, policy: Policy | null, option: string) => meaningOf(set, policy, option) === 'reject';
 
 /**
@@ -71,8 +88,7 @@ const rejects = (set: PolicySet, policy: Policy | null, option: string) => meani
  * decides, as the approver the link is bound to. Forged 401, expired or used 410, no longer eligible 403: each a
  * page for the person and an audit entry.
  */
-export function linkRoutes(deps: LinkRouteDeps): Router {
-  const router = Router();
+export function linkRoutes(contract: Contract, deps: LinkRouteDeps): void {
   const escalated = escalatedApprovers(deps.db);
   const uses = new SqlLinkUseStore(deps.db);
   const now = deps.now ?? (() => new Date());
@@ -110,16 +126,36 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
   };
   const tokenOf = (req: Request) => String(req.params.token ?? '');
 
-  router.get('/a/:token', async (req, res) => {
+  contract.add(
+    {
+      method: 'get',
+      path: '/a/{token}',
+      auth: 'signed',
+      summary: 'One-click link: a confirmation page; never changes anything',
+      request: { params: LinkToken },
+      responses: { 200: html('The confirmation page'), ...LINK_ERRORS },
+    },
+    async (req, res) => {
     const r = await resolve(tokenOf(req));
     if (!r.ok) return send(res, r.status, messagePage(r.title, r.message));
     const { claims, approval, policy } = r;
     const set = deps.policies.current();
     const approving = !rejects(set, policy, claims.opt);
     send(res, 200, confirmPage({ approval, user: claims.sub, option: claims.opt, reasonRequired: reasonRequired(set, policy, claims.opt), fields: approving ? fieldsOf(approval, policy) : [] }));
-  });
+    },
+  );
 
-  router.post('/a/:token', express.urlencoded({ extended: false, limit: '64kb' }), async (req, res) => {
+  contract.add(
+    {
+      method: 'post',
+      path: '/a/{token}',
+      auth: 'signed',
+      summary: 'One-click link: decide as the approver the link is bound to (single use)',
+      request: { params: LinkToken, body: requiredBody('application/x-www-form-urlencoded', LinkForm) },
+      responses: { 200: html('Decision recorded'), 422: html('Missing reason or invalid form input; the link stays usable'), ...LINK_ERRORS },
+    },
+    express.urlencoded({ extended: false, limit: '64kb' }),
+    async (req, res) => {
     const r = await resolve(tokenOf(req));
     if (!r.ok) return send(res, r.status, messagePage(r.title, r.message));
     const { claims, approval, policy } = r;
@@ -150,7 +186,6 @@ export function linkRoutes(deps: LinkRouteDeps): Router {
       }
       send(res, statusOf(err), messagePage('Not recorded', err.message));
     }
-  });
-
-  return router;
+    },
+  );
 }

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
-import express, { type Request, Router } from 'express';
+import express, { type Request } from 'express';
+import { type Contract, errors, requiredBody } from '../../http/contract.js';
 import type { Logger } from 'pino';
 import type { ApprovalService, PolicySource } from '../../approvals/service.js';
 import type { AuditTrail } from '../../audit/trail.js';
@@ -57,8 +58,7 @@ export const slackSignature = (secret: string, timestamp: string, body: string |
  * or any option when the policy wants a reason, opens a modal; the vote is cast when it is submitted. A replayed
  * request within the window is the same interaction (its trigger or view id is the vote's idempotency key).
  */
-export function slackInteractionRoutes(deps: SlackInteractionDeps): Router {
-  const router = Router();
+export function slackInteractionRoutes(contract: Contract, deps: SlackInteractionDeps): void {
   const { client, log } = deps;
 
   const refuse = async (why: string, details: Record<string, unknown> = {}) => {
@@ -102,7 +102,20 @@ export function slackInteractionRoutes(deps: SlackInteractionDeps): Router {
       .catch((err: unknown) => log.warn({ err: String(err) }, 'slack message update failed'));
   }
 
-  router.post('/channels/slack/interactions', express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
+  contract.add(
+    {
+      method: 'post',
+      path: '/channels/slack/interactions',
+      auth: 'signed',
+      summary: "Slack's interactivity endpoint: buttons and the reason modal (v0 signing secret, ±5 minutes)",
+      request: {
+        headers: z.object({ 'X-Slack-Request-Timestamp': z.string(), 'X-Slack-Signature': z.string() }),
+        body: requiredBody('application/x-www-form-urlencoded', z.object({ payload: z.string().openapi({ description: "Slack's interaction payload (JSON)" }) })),
+      },
+      responses: { 200: { description: 'Handled (errors for the person are shown in Slack)' }, ...errors(400, 401) },
+    },
+    express.raw({ type: () => true, limit: '256kb' }),
+    async (req, res) => {
     const payload = await authenticate(req);
     const user = await approverFor(payload.user.id);
     if (payload.type === 'block_actions') {
@@ -151,6 +164,6 @@ export function slackInteractionRoutes(deps: SlackInteractionDeps): Router {
       // Shown under the reason box; the modal stays open so a missing reason can be given.
       res.json({ response_action: 'errors', errors: { reason: err.message } });
     }
-  });
-  return router;
+    },
+  );
 }

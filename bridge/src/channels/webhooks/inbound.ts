@@ -1,4 +1,5 @@
-import express, { type Request, Router } from 'express';
+import express, { type Request } from 'express';
+import { type Contract, errors, json, requiredBody } from '../../http/contract.js';
 import type { ApprovalService } from '../../approvals/service.js';
 import type { AuditTrail } from '../../audit/trail.js';
 import { ApiError, type ErrorBody, parse, statusOf } from '../../http/errors.js';
@@ -46,8 +47,7 @@ const errorBody = (err: ApiError | Refusal): ErrorBody => ({ error: { code: err.
  * within ±5 minutes) and handled once per `X-Airgate-Delivery` id: a replay gets the first answer and changes nothing,
  * and the same request under a new delivery id no longer matches its signature.
  */
-export function inboundHookRoutes(deps: InboundHookDeps): Router {
-  const router = Router();
+export function inboundHookRoutes(contract: Contract, deps: InboundHookDeps): void {
   const deliveries = new SqlHookDeliveryStore(deps.db);
   const refuse = async (source: string, why: string, err: Refusal, details: Record<string, unknown> = {}) => {
     await deps.trail.append(deps.db, { actor: `webhook:${source}`, action: 'hook.refused', channel: `webhook:${source}`, details: { why, kind: err.kind, ...details }, at: deps.now().toISOString() });
@@ -70,7 +70,25 @@ export function inboundHookRoutes(deps: InboundHookDeps): Router {
     return { deliveryId: delivery.data, hook };
   }
 
-  router.post('/hooks/:source', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
+  contract.add(
+    {
+      method: 'post',
+      path: '/hooks/{source}',
+      auth: 'signed',
+      summary: 'Another system votes for one of its users (HMAC-signed raw body, ±5 minutes, once per delivery id)',
+      request: {
+        params: HookSource,
+        headers: z.object({
+          'X-Airgate-Timestamp': z.string().openapi({ description: 'Unix seconds' }),
+          'X-Airgate-Signature': z.string().openapi({ description: "sha256=HMAC_SHA256(source secret, timestamp + '.' + delivery id + '.' + raw body), hex" }),
+          'X-Airgate-Delivery': z.string().openapi({ description: 'Sender-chosen id, covered by the signature; a replay gets the first answer (X-Airgate-Replay: true)' }),
+        }),
+        body: requiredBody('application/json', HookVote),
+      },
+      responses: { 200: json(Approval, 'The approval after the vote'), ...errors(400, 401, 403, 404, 409, 422, 503) },
+    },
+    express.raw({ type: () => true, limit: '64kb' }),
+    async (req, res) => {
     const { source } = parse(HookSource, req.params, 'source');
     const { deliveryId, hook } = await authenticate(req, source);
     const at = deps.now().toISOString();
@@ -110,6 +128,6 @@ export function inboundHookRoutes(deps: InboundHookDeps): Router {
     if (status >= 500) await deliveries.release(source, deliveryId);
     else await deliveries.record(source, deliveryId, { status, body });
     res.status(status).json(body);
-  });
-  return router;
+    },
+  );
 }

@@ -4,10 +4,11 @@ import { z } from '../zod.js';
 import { ErrorBody } from './errors.js';
 
 /**
- * Who may call an endpoint: a person with their Airflow token, the Airflow side with the service token, or a
- * channel that signs each request itself (links, webhooks, Slack), whose routes read their own raw body.
+ * Who may call an endpoint: a person with their Airflow token, the Airflow side with the service token, a channel
+ * that signs each request itself (links, webhooks, Slack), whose routes read their own raw body, or anyone (what
+ * is public by nature, such as the keys that verify receipts).
  */
-export type Auth = 'person' | 'service' | 'signed';
+export type Auth = 'person' | 'service' | 'signed' | 'public';
 
 /** One route of the bridge as its contract documents it; the path is OpenAPI's (`/api/v1/approvals/{id}`). */
 export interface Endpoint extends Omit<RouteConfig, 'security'> {
@@ -38,11 +39,12 @@ export class Contract {
   readonly api = Router();
   private readonly mounted: Endpoint[] = [];
 
-  constructor(private readonly guards: Readonly<Record<Exclude<Auth, 'signed'>, readonly RequestHandler[]>>) {}
+  constructor(private readonly guards: Readonly<Record<'person' | 'service', readonly RequestHandler[]>>) {}
 
   add(endpoint: Endpoint, ...handlers: RequestHandler[]): void {
     this.mounted.push(endpoint);
-    const [router, guard] = endpoint.auth === 'signed' ? [this.signed, []] : [this.api, this.guards[endpoint.auth]];
+    const { auth } = endpoint;
+    const [router, guard] = auth === 'signed' ? [this.signed, []] : [this.api, auth === 'public' ? [] : this.guards[auth]];
     router[endpoint.method](expressPath(endpoint.path), ...guard, ...handlers);
   }
 
@@ -64,7 +66,7 @@ export function openApiDocument(endpoints: readonly Endpoint[]) {
     scheme: 'bearer',
     description: "The bridge's service token (AIRGATE_SERVICE_TOKEN), held by the Airflow side",
   });
-  const security: Record<Auth, RouteConfig['security']> = { person: [{ [person.name]: [] }], service: [{ [service.name]: [] }], signed: undefined };
+  const security: Record<Auth, RouteConfig['security']> = { person: [{ [person.name]: [] }], service: [{ [service.name]: [] }], signed: undefined, public: undefined };
   for (const { auth, ...route } of endpoints) registry.registerPath({ ...route, ...(security[auth] ? { security: security[auth] } : {}) });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -48,11 +48,16 @@ const baseHref = document.querySelector('base')?.href ?? `${window.location.orig
 const pluginRoute = new URL('airgate/api/', baseHref).href;
 
 // The contract's paths are the bridge's (`/api/v1/approvals`); the plugin route serves each of them,
-// same-origin, at `airgate/api/approvals`. Fetch is looked up per call, so test servers can stand in for it.
-const bridge = createClient<paths>({
-  fetch: (request) => globalThis.fetch(new Request(request.url.replace(/^about:\/\/contract\/api\/v1\//, pluginRoute), request)),
-  baseUrl: 'about://contract',
-});
+// same-origin, at `airgate/api/approvals`.
+const contractBase = new URL('airgate', baseHref).href;
+const toPluginRoute = async (request: Request): Promise<Response> => {
+  const url = request.url.replace(`${contractBase}/api/v1/`, pluginRoute);
+  // A new request with the body read out: browsers refuse to copy a request whose body is a stream.
+  const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+  // Looked up per call, so test servers can stand in for it.
+  return globalThis.fetch(url, { method: request.method, headers: request.headers, body, signal: request.signal });
+};
+const bridge = createClient<paths>({ baseUrl: contractBase, fetch: toPluginRoute });
 
 /** A response of the bridge (or of the plugin route, or Airflow before it) that is no success. */
 export class BridgeError extends Error {

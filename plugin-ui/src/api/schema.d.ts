@@ -2098,6 +2098,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Error 413 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Error 422 */
                 422: {
                     headers: {
@@ -2971,7 +2980,7 @@ export interface components {
             items: components["schemas"]["PolicyVersion"][];
         };
         ProposePolicyChange: {
-            /** @description The whole policies file as YAML, validated as the file is */
+            /** @description The whole policies file as YAML, validated as the file is (its request stays below the 256 kB body limit) */
             text: string;
             /** @description Why the change is needed, shown to its reviewer */
             reason: string;

@@ -55,7 +55,7 @@ export function policyChangeRoutes(contract: Contract, changes: PolicyChanges): 
       auth: 'person',
       summary: 'Propose a new policies file as the signed-in person; it takes effect once an admin other than them approves it',
       request: { body: requiredBody('application/json', ProposePolicyChange) },
-      responses: { 201: json(PolicyVersion, 'Proposed, pending'), ...errors(400, 401, 409, 422) },
+      responses: { 201: json(PolicyVersion, 'Proposed, pending'), ...errors(400, 401, 409, 413, 422) },
     },
     async (req, res) => {
       const change = parse(ProposePolicyChange, req.body ?? {}, 'body');

@@ -36,7 +36,7 @@ export const PolicyVersionListQuery = z.strictObject({
 
 export const ProposePolicyChange = z
   .strictObject({
-    text: z.string().min(1).max(512 * 1024).openapi({ description: 'The whole policies file as YAML, validated as the file is' }),
+    text: z.string().min(1).max(100_000).openapi({ description: 'The whole policies file as YAML, validated as the file is (its request stays below the 256 kB body limit)' }),
     reason: z.string().trim().min(1).max(2000).openapi({ description: 'Why the change is needed, shown to its reviewer' }),
   })
   .openapi('ProposePolicyChange');

@@ -23,6 +23,8 @@ import { redactUrl } from './logging.js';
 import type { Metrics } from './metrics/registry.js';
 import { openApiDocument } from './openapi.js';
 import { queueRoutes } from './queue/routes.js';
+import type { Receipts } from './receipts/receipt.js';
+import { jwksHandler, receiptSignalHandler } from './receipts/routes.js';
 import type { QueueService } from './queue/service.js';
 import { statsRoutes } from './stats/routes.js';
 import type { Stats } from './stats/schemas.js';
@@ -50,6 +52,8 @@ export interface AppDeps {
   signalsDir?: string | null;
   /** Readiness of each dependency, with details for operators. */
   readiness: () => Promise<Readiness>;
+  /** Decisions' signed receipts and the keys that verify them. */
+  receipts: Receipts;
   rateLimitPerMinute?: number;
   /** Channels' routes: signed public ones (links, hooks, Slack) and person-authenticated API ones. */
   channels?: { publicRoutes(): Router; apiRoutes(person: RequestHandler[]): Router; mounted: { links: boolean; slack: boolean } };
@@ -98,6 +102,7 @@ export function createApp(deps: AppDeps) {
     res.json(openapi);
   });
   app.use('/api/v1/docs', docsRoutes());
+  app.get('/.well-known/jwks.json', jwksHandler(deps.receipts));
 
   const person = [requirePerson(deps.authenticate), personRateLimit(deps.rateLimitPerMinute ?? 1200)];
   const service = requireServiceToken(deps.serviceToken);
@@ -107,7 +112,8 @@ export function createApp(deps: AppDeps) {
   app.get('/api/v1/signals/escalations', service, escalationStatusHandler(deps.service, deps.db));
   app.get('/api/v1/signals/deliveries', service, deliveryStatusHandler(deps.service, deps.db));
   app.get('/api/v1/signals/audit', service, auditEvidenceHandler(deps.trail, (key) => deps.service.findLatest(key)));
-  app.use('/api/v1/approvals', person, approvalRoutes(deps.service, deps.metrics, deps.deferredVotes));
+  app.get('/api/v1/signals/receipts', service, receiptSignalHandler(deps.service, deps.receipts));
+  app.use('/api/v1/approvals', person, approvalRoutes(deps.service, deps.metrics, deps.deferredVotes, deps.receipts));
   app.use('/api/v1/queue', person, queueRoutes(deps.queue, { service: deps.service, metrics: deps.metrics, deferred: deps.deferredVotes }));
   app.use('/api/v1/audit', person, auditRoutes(deps.trail));
   app.use('/api/v1/actions', person, actionRoutes(deps.actions));

@@ -1,9 +1,11 @@
+import { dirname, join, resolve } from 'node:path';
 import type { PolicySource } from './approvals/service.js';
 import { loadChannelSettings } from './channels/settings.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { PolicyFile } from './policies/index.js';
 import { defaultPolicies } from './policies/defaults.js';
+import { ReceiptKeys } from './receipts/keys.js';
 import { createServices } from './services.js';
 import { createDb, migrate } from './store/db.js';
 
@@ -48,6 +50,12 @@ async function main() {
   } catch (err) {
     return fail((err as Error).message);
   }
+  let receiptKeys;
+  try {
+    receiptKeys = ReceiptKeys.fromDirectory(config.AIRGATE_RECEIPT_KEYS_DIR ?? join(dirname(resolve(config.AIRGATE_DB_FILE)), 'receipt-keys'));
+  } catch (err) {
+    return fail(`AIRGATE_RECEIPT_KEYS_DIR: ${(err as Error).message}`);
+  }
   const services = createServices(
     db,
     policies,
@@ -59,6 +67,8 @@ async function main() {
       jwtAudience: config.AIRFLOW_JWT_AUDIENCE,
       serviceToken: config.AIRGATE_SERVICE_TOKEN,
       auditKey: new TextEncoder().encode(config.AIRGATE_AUDIT_KEY),
+      receiptKeys,
+      receiptIssuer: channelSettings.publicUrl,
       auditCheckpointFile: config.AIRGATE_AUDIT_CHECKPOINT_FILE ?? null,
       auditCheckpointIntervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS,
       databaseUrl: config.DATABASE_URL ?? null,

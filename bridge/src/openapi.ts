@@ -10,6 +10,7 @@ import { EscalationList } from './escalations/schemas.js';
 import { ErrorBody } from './http/errors.js';
 import { Stats, StatsQuery } from './stats/schemas.js';
 import { ApprovalSignal, ApprovalStatusQuery } from './approvals/signals.js';
+import { Jwks, Receipt } from './receipts/schemas.js';
 
 const json = (schema: z.ZodType, description: string) => ({
   description,
@@ -213,6 +214,28 @@ export function openApiDocument(mounted: MountedRoutes = EVERY_ROUTE) {
     security: [{ [serviceToken.name]: [] }],
     request: { query: ApprovalStatusQuery },
     responses: { 200: json(ApprovalDeliveries, "The approval's deliveries"), ...errors(400, 401, 404) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/approvals/{id}/receipt',
+    summary: "A decided approval's signed receipt (JWS) and its payload; 404 no_receipt while it is pending",
+    security,
+    request: { params: ApprovalIdParam },
+    responses: { 200: json(Receipt, 'The receipt'), ...errors(401, 404) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/signals/receipts',
+    summary: "The receipt of one task's approval (latest try), for the operator to put in the task's XCom; 404 no_receipt while it is pending",
+    security: [{ [serviceToken.name]: [] }],
+    request: { query: ApprovalStatusQuery },
+    responses: { 200: json(Receipt, 'The receipt'), ...errors(400, 401, 404) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/.well-known/jwks.json',
+    summary: 'The public keys that verify receipts (no authentication)',
+    responses: { 200: json(Jwks, 'The key set') },
   });
   if (mounted.channels) registerChannelPaths(registry, mounted.channels, { security, json, errors, requiredBody });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -6,6 +6,8 @@ import { AirflowUnavailable } from '../identity/dag-access.js';
 import type { DeferredVotes } from './deferred/service.js';
 import { Approval, ApprovalIdParam, ApprovalList, ApprovalListQuery, ApprovalRegistration, BypassRequest, DeferredVote, VoteRequest } from './schemas.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { Receipts } from '../receipts/receipt.js';
+import { receiptOf } from '../receipts/routes.js';
 import { type RegistrationVerifier, checkClaim } from './registration.js';
 import type { ApprovalService } from './service.js';
 import { ApprovalSignal, ApprovalStatusQuery, signalFileParts, signalOf } from './signals.js';
@@ -14,7 +16,7 @@ import { ApprovalSignal, ApprovalStatusQuery, signalFileParts, signalOf } from '
 const SELF_NAMED_CHANNELS = new Set(['ui']);
 
 /** People's routes: list, read, vote. Identity comes from the verified token only. */
-export function approvalRoutes(service: ApprovalService, metrics: Metrics, deferred: DeferredVotes): Router {
+export function approvalRoutes(service: ApprovalService, metrics: Metrics, deferred: DeferredVotes, receipts: Receipts): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
@@ -38,6 +40,11 @@ export function approvalRoutes(service: ApprovalService, metrics: Metrics, defer
     const { id } = parse(ApprovalIdParam, req.params, 'id');
     const body = parse(BypassRequest, req.body ?? {}, 'body');
     res.json(Approval.parse(await service.breakGlass(id, personOf(req), body, scopeOf(req))));
+  });
+
+  router.get('/:id/receipt', async (req, res) => {
+    const { id } = parse(ApprovalIdParam, req.params, 'id');
+    res.json(await receiptOf(receipts, await service.viewFor(id, scopeOf(req))));
   });
 
   return router;
@@ -95,7 +102,7 @@ export function registrationHandler(service: ApprovalService, signalsDir: string
     const known = await service.findByTaskTry(body);
     // A repeated registration must say what the first one proved; it changes nothing it proved.
     if (known) checkClaim(body, known);
-    const approval = known ? await service.registeredAgain(known, body.timeout_at) : await service.register(await verifier.verify(body, new Date()), 'push');
+    const approval = known ? await service.registeredAgain(known, body) : await service.register(await verifier.verify(body, new Date()), 'push');
     res.status(known ? 200 : 201).json(Approval.parse(service.withProgress(approval)));
   };
 }

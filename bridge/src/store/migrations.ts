@@ -288,6 +288,13 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('approval').addColumn('claimed_until', 'text').execute();
     },
   },
+  '0017_receipts': {
+    async up(db: Kysely<any>) {
+      // A final decision's signed receipt, and on each vote the digest of the content its voter saw.
+      await db.schema.alterTable('approval').addColumn('receipt', 'text').execute();
+      await db.schema.alterTable('vote').addColumn('content_digest', 'text').execute();
+    },
+  },
 };
 
 /** The names stores recorded before the migrations were numbered in the order they landed (two were 0011). */

@@ -74,7 +74,7 @@ export const voteOn = (id: string, vote: VoteRequest): VoteOutcome => {
     state: decided ? (rejecting ? 'rejected' : 'approved') : 'pending',
     votes: [
       ...approval.votes,
-      { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false, params_input: rejecting ? null : paramsInput },
+      { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false, params_input: rejecting ? null : paramsInput, content_digest: approval.content_digest },
     ],
     decided_at: decided ? at : null,
     outcome: decided ? { option, params_input: paramsInput } : null,
@@ -181,3 +181,4 @@ export const escalationsHandlers = [
     }),
   ),
 ];
+

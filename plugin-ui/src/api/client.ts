@@ -35,6 +35,7 @@ export type DeliveryState = Delivery['state'];
 export type DeliveryList = components['schemas']['DeliveryList'];
 export type EscalationList = components['schemas']['EscalationList'];
 export type Escalation = components['schemas']['Escalation'];
+export type Receipt = components['schemas']['Receipt'];
 export type MessageQuery = NonNullable<paths['/api/v1/messages']['get']['parameters']['query']>;
 export type DeliveriesQuery = NonNullable<paths['/api/v1/deliveries']['get']['parameters']['query']>;
 
@@ -86,6 +87,9 @@ export const verifyAudit = async (): Promise<AuditVerification> =>
 
 export const listEscalations = async (id: string): Promise<EscalationList> =>
   (await http.get<EscalationList>(`approvals/${encodeURIComponent(id)}/escalations`)).data;
+
+export const getReceipt = async (id: string): Promise<Receipt> =>
+  (await http.get<Receipt>(`approvals/${encodeURIComponent(id)}/receipt`)).data;
 
 export const getStats = async (): Promise<Stats> => (await http.get<Stats>('stats')).data;
 

@@ -1,5 +1,5 @@
 import { actionsHandlers } from './actions';
-import { approvalsHandlers, escalationsHandlers } from './approvals';
+import { approvalsHandlers, escalationsHandlers, receiptHandlers } from './approvals';
 import { auditHandlers } from './audit';
 import { messagesHandlers } from './messages';
 import { queueHandlers } from './queue';
@@ -13,5 +13,6 @@ export const handlers = [
   ...messagesHandlers,
   ...queueHandlers,
   ...escalationsHandlers,
+  ...receiptHandlers,
   ...approvalsHandlers,
 ];

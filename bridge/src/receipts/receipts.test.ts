@@ -12,7 +12,7 @@ import { RECEIPT_KEYS, fakeAuthentication, receiptKeyPem, silentLog, tokenFor } 
 import { SERVICE_TOKEN, policiesWith, request1, testConfig } from '../testing/harness.js';
 import { parsePolicies } from '../policies/index.js';
 import { GENERATED_KEY_FILE, ReceiptKeys } from './keys.js';
-import { receiptDigest } from './receipt.js';
+import { Receipts, receiptDigest } from './receipt.js';
 
 // Two stewards decide; alice may break the glass.
 const POLICIES = policiesWith(`  - name: two-stewards
@@ -220,6 +220,12 @@ describe('receipt keys', () => {
     expect(keys.keys.map((k) => [k.alg, k.publicJwk.kty])).toEqual([['ES256', 'EC'], ['EdDSA', 'OKP']]);
     expect(keys.signer.kid).toBe('ops-2027');
     expect(keys.jwks().keys.every((k) => !('d' in k))).toBe(true);
+    // A P-256 signer's receipts are ES256 and verify with its published key.
+    const approval = { id: 'a1', dag_id: 'd', run_id: 'r', task_id: 't', map_index: -1, try_number: 1, content_digest: contentDigest({ ...request1 }), votes: [], bypass: null, policy: 'p', state: 'approved', outcome: { option: 'Approve', params_input: {} }, decided_at: NOW.toISOString() };
+    const ecOnly = ReceiptKeys.fromFiles([{ name: 'a.pem', text: ec.export({ format: 'pem', type: 'pkcs8' }).toString() }]);
+    const jws = await new Receipts(ecOnly, 'http://bridge.test').sign(approval as never, 'v1', NOW.toISOString());
+    expect(decodeProtectedHeader(jws).alg).toBe('ES256');
+    expect((await compactVerify(jws, createLocalJWKSet(ecOnly.jwks() as never))).protectedHeader.kid).toBe(ecOnly.signer.kid);
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     expect(() => ReceiptKeys.fromFiles([{ name: 'rsa.pem', text: rsa }])).toThrow('receipt key rsa.pem must be Ed25519 or EC P-256');
     expect(() => ReceiptKeys.fromFiles([{ name: 'junk.pem', text: 'not a key' }])).toThrow(/receipt key junk.pem is not a private key/);

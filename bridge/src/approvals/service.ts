@@ -93,7 +93,8 @@ export function decisionNote(state: ApprovalState, approval: StoredApproval, pol
   const lines = approval.votes
     .filter((v) => !v.replaced)
     .map((v) => `${v.option} by ${v.user} via ${v.channel}${v.reason ? `: ${v.reason}` : ''}`);
-  return [`airgate: ${state} (policy ${approval.policy ?? 'none'} @ ${policyVersion})`, ...lines, receiptLine(receipt, approval.content_digest)].join('\n');
+  // The receipt's line comes before the votes: a long note is cut at Airflow's limit, never the receipt's id.
+  return [`airgate: ${state} (policy ${approval.policy ?? 'none'} @ ${policyVersion})`, receiptLine(receipt, approval.content_digest), ...lines].join('\n');
 }
 
 export type ApprovalView = StoredApproval & Pick<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass'>;

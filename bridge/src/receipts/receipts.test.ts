@@ -104,7 +104,7 @@ describe.each(databases)('decision receipts on $name', (database) => {
 
     // The task note names the receipt (not the whole JWS: Airflow keeps 1000 characters of a note); the audit entry too.
     const note = JSON.parse((await db.selectFrom('effect').select('payload').where('kind', '=', 'task_note').executeTakeFirstOrThrow()).payload).note as string;
-    expect(note.split('\n').at(-1)).toBe(`receipt ${receiptDigest(res.body.receipt).slice(0, 23)} (key ${RECEIPT_KEYS.signer.kid}), content ${digest.slice(0, 23)}`);
+    expect(note.split('\n')[1]).toBe(`receipt ${receiptDigest(res.body.receipt).slice(0, 23)} (key ${RECEIPT_KEYS.signer.kid}), content ${digest.slice(0, 23)}`);
     const decided = await db.selectFrom('audit_entry').select('details').where('action', '=', 'approval.decided').executeTakeFirstOrThrow();
     expect(JSON.parse(decided.details).receipt).toBe(receiptDigest(res.body.receipt));
 
@@ -112,7 +112,16 @@ describe.each(databases)('decision receipts on $name', (database) => {
     expect(signal.body).toEqual(res.body);
   });
 
-  it('a tampered receipt fails verification', async () => {
+  it("the note keeps the receipt's line within Airflow's 1000 characters, however long the reasons", async () => {
+    await vote('alice', { option: 'Approve', reason: 'a'.repeat(2000) });
+    await vote('bob', { option: 'Approve', reason: 'b'.repeat(2000) });
+    const note = JSON.parse((await db.selectFrom('effect').select('payload').where('kind', '=', 'task_note').executeTakeFirstOrThrow()).payload).note as string;
+    expect(note).toHaveLength(1000);
+    expect(note.endsWith('…')).toBe(true);
+    expect(note.split('\n')[1]).toMatch(/^receipt sha256:[0-9a-f]{16} \(key .+\), content sha256:[0-9a-f]{16}$/);
+  });
+
+    it('a tampered receipt fails verification', async () => {
     await vote('alice', { option: 'Reject', reason: 'numbers are off' });
     await vote('bob', { option: 'Reject', reason: 'agreed' });
     const { receipt, payload } = (await receiptOf()).body as { receipt: string; payload: { outcome: { state: string } } };

@@ -509,8 +509,8 @@ export class ApprovalService {
       const approval = locked.approval;
       if (approval.state !== 'pending') return null;
       const final = closing(resolution, at);
-      const closed = { ...approval, state: final.state, outcome: final.outcome, decided_at: at };
-      const receipt = await this.receipts.sign(closed, approval.policy_version, at);
+      const ended = { ...approval, state: final.state, outcome: final.outcome, decided_at: at };
+      const receipt = await this.receipts.sign(ended, approval.policy_version, at);
       await locked.update({ final, receipt });
       await locked.audit({
         actor: final.state === 'bypassed' ? (bypasser(resolution) ?? 'unknown') : 'system',

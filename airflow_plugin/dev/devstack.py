@@ -154,6 +154,8 @@ class Stack:
             "AIRGATE_POLICIES_FILE": str(REPO_ROOT / "bridge" / "examples" / "reference-dags.policies.yaml"),
             "AIRGATE_PUBLIC_URL": self.bridge_url,
             "AIRGATE_DB_FILE": str(self.bridge_db),
+            # The receipt signing keys, shared by the scale profile's replicas; the first start generates one.
+            "AIRGATE_RECEIPT_KEYS_DIR": str(self.home / "receipt-keys"),
             "AIRGATE_SIGNALS_DIR": str(self.signals_dir),
             "RECONCILE_INTERVAL_MS": os.environ.get("RECONCILE_INTERVAL_MS", "1000"),
             # A long-lived demo keeps a month of decided approvals; the audit trail keeps every entry.

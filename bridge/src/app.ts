@@ -26,6 +26,8 @@ import type { Metrics } from './metrics/registry.js';
 import { policyChangeRoutes } from './policies/changes/routes.js';
 import type { PolicyChanges } from './policies/changes/service.js';
 import { queueRoutes } from './queue/routes.js';
+import type { Receipts } from './receipts/receipt.js';
+import { receiptRoutes } from './receipts/routes.js';
 import type { QueueService } from './queue/service.js';
 import { statsRoutes } from './stats/routes.js';
 import type { Stats } from './stats/schemas.js';
@@ -53,6 +55,8 @@ export interface AppDeps {
   signalsDir?: string | null;
   /** Readiness of each dependency, with details for operators. */
   readiness: () => Promise<Readiness>;
+  /** Decisions' signed receipts and the keys that verify them. */
+  receipts: Receipts;
   rateLimitPerMinute?: number;
   /** Channels' routes: signed public ones (links, hooks, Slack) and person-authenticated API ones. */
   channels?: { routes(contract: Contract): void };
@@ -93,6 +97,7 @@ export function createApp(deps: AppDeps) {
   statsRoutes(contract, deps.stats);
   escalationSignalRoutes(contract, deps.service, new SqlEscalationStore(deps.db));
   deliverySignalRoutes(contract, deps.service, deps.db);
+  receiptRoutes(contract, deps.service, deps.receipts);
   deps.channels?.routes(contract);
   if (deps.policyChanges) policyChangeRoutes(contract, deps.policyChanges);
   const openapi = openApiDocument(contract.endpoints);

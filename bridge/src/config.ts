@@ -22,6 +22,11 @@ const Config = z.object({
   AIRGATE_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
   /** How often the head is checkpointed besides after every decision; at most a minute. */
   AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(1000).max(60_000).default(60_000),
+  /**
+   * Decisions' receipt keys (PEM PKCS#8 or JWK private keys, Ed25519 or P-256): the last by file name signs, all
+   * verify. Unset: `receipt-keys/` beside AIRGATE_DB_FILE, where a key is generated on first start.
+   */
+  AIRGATE_RECEIPT_KEYS_DIR: z.string().min(1).optional(),
   AIRGATE_POLICIES_FILE: z.string().min(1).optional(),
   /** Where approvals' file signals are written (a directory Airflow's workers read too). */
   AIRGATE_SIGNALS_DIR: z.string().min(1).optional(),

@@ -1,6 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { pino } from 'pino';
 import { parseChannels } from './channels/config.js';
 import { defaultPolicies } from './policies/defaults.js';
+import { ReceiptKeys } from './receipts/keys.js';
 import { createServices } from './services.js';
 import { createDb } from './store/db.js';
 
@@ -23,6 +25,8 @@ export function everyRouteBridge() {
       jwtAudience: 'apache-airflow',
       serviceToken: 'unused',
       auditKey: key,
+      receiptKeys: ReceiptKeys.fromFiles([{ name: 'contract.pem', text: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }]),
+      receiptIssuer: 'http://localhost:8000',
       policyChanges: 'four-eyes',
       channels: {
         config: parseChannels('version: 1\nslack: { bot_token_env: CONTRACT_SLACK_TOKEN, signing_secret_env: CONTRACT_SLACK_SECRET }\n', 'contract', env),

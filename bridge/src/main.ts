@@ -1,3 +1,4 @@
+import { dirname, join, resolve } from 'node:path';
 import type { PolicySource } from './approvals/service.js';
 import { loadChannelSettings } from './channels/settings.js';
 import { loadConfig } from './config.js';
@@ -5,6 +6,7 @@ import { createLogger } from './logging.js';
 import { PolicyFile } from './policies/index.js';
 import type { PolicyChanges } from './policies/changes/service.js';
 import { defaultPolicies } from './policies/defaults.js';
+import { ReceiptKeys } from './receipts/keys.js';
 import { createServices } from './services.js';
 import { createDb, migrate } from './store/db.js';
 
@@ -49,6 +51,12 @@ async function main() {
   } catch (err) {
     return fail((err as Error).message);
   }
+  let receiptKeys;
+  try {
+    receiptKeys = ReceiptKeys.fromDirectory(config.AIRGATE_RECEIPT_KEYS_DIR ?? join(dirname(resolve(config.AIRGATE_DB_FILE)), 'receipt-keys'));
+  } catch (err) {
+    return fail(`AIRGATE_RECEIPT_KEYS_DIR: ${(err as Error).message}`);
+  }
   const services = createServices(
     db,
     policies,
@@ -60,6 +68,8 @@ async function main() {
       jwtAudience: config.AIRFLOW_JWT_AUDIENCE,
       serviceToken: config.AIRGATE_SERVICE_TOKEN,
       auditKey: new TextEncoder().encode(config.AIRGATE_AUDIT_KEY),
+      receiptKeys,
+      receiptIssuer: channelSettings.publicUrl,
       auditCheckpointFile: config.AIRGATE_AUDIT_CHECKPOINT_FILE ?? null,
       auditCheckpointIntervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS,
       databaseUrl: config.DATABASE_URL ?? null,

@@ -14,6 +14,8 @@ import type { ChannelName, ChannelsConfig } from './channels/config.js';
 import type { Sender } from './channels/types.js';
 import { type Channels, createChannels, escalatedApprovers } from './channels/wiring.js';
 import { EffectWorker } from './effects/worker.js';
+import type { ReceiptKeys } from './receipts/keys.js';
+import { Receipts } from './receipts/receipt.js';
 import { SqlRetentionStore } from './retention/store.js';
 import { type RetentionSettings, RetentionWorker } from './retention/worker.js';
 import { type Readiness, answersWithin, assessReadiness } from './http/readiness.js';
@@ -42,6 +44,10 @@ export interface ServicesConfig {
   jwtAudience: string;
   serviceToken: string;
   auditKey: Uint8Array;
+  /** The keys decisions' receipts are signed with (the newest) and verified with (all). */
+  receiptKeys: ReceiptKeys;
+  /** Who receipts name as their issuer: the bridge's public URL. */
+  receiptIssuer: string;
   /** Where the audit chain's head is checkpointed outside the store; none: no checkpoints. */
   auditCheckpointFile?: string | null;
   auditCheckpointIntervalMs?: number;
@@ -113,6 +119,7 @@ export function createServices(db: Db, given: PolicySource, config: ServicesConf
       new DagAccess((token) => new AirflowClient(config.airflowUrl, { token }), { ttlMs: config.accessCacheMs }),
     );
   const store = new SqlApprovalStore(db, trail);
+  const receipts = new Receipts(config.receiptKeys, config.receiptIssuer);
   const signalsDir = config.signalsDir ?? null;
   const effects = new EffectWorker(db, airflow, trail, log, config.effectsIntervalMs, undefined, config.hitlSettleMs, signalsDir);
   const metrics = createMetrics({
@@ -140,6 +147,7 @@ export function createServices(db: Db, given: PolicySource, config: ServicesConf
       }
       overrides.onEvent?.(event);
     },
+    receipts,
     now,
   });
   const deferredVotes = new DeferredVotes({
@@ -211,6 +219,7 @@ export function createServices(db: Db, given: PolicySource, config: ServicesConf
     signalsDir,
     readiness,
     policyChanges,
+    receipts,
   });
   // Another replica's decisions wake this one's effects worker on commit; alone on SQLite, the kick above does.
   const listener = config.databaseUrl ? new PgListener(config.databaseUrl, [EFFECTS_CHANNEL], () => void effects.kick(), log) : null;
@@ -229,6 +238,7 @@ export function createServices(db: Db, given: PolicySource, config: ServicesConf
     reconciler,
     retention,
     metrics,
+    receipts,
     /** Starts the workers and loops (reconcile every `reconcileIntervalMs`). */
     policyChanges,
     async start(reconcileIntervalMs: number): Promise<void> {

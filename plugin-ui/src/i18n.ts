@@ -133,6 +133,17 @@ export const messages = {
     escalation: (level: number, approver: string, reason: string) =>
       `Level ${level}: escalated to ${approver} (${reason})`,
     noEscalations: 'No escalations so far.',
+    receipt: {
+      title: 'Signed receipt',
+      failed: 'Could not load the receipt',
+      verified: 'Verified',
+      unverified: 'Not verifiable with the bridge’s keys',
+      key: 'Signing key',
+      content: 'Content reviewed',
+      id: 'Receipt',
+      download: 'Download receipt (JWS)',
+      help: 'Verify it offline: airgate verify-receipt FILE --jwks <bridge>/.well-known/jwks.json',
+    },
     timeline: 'Audit timeline',
     breakGlass: {
       title: 'Break glass',

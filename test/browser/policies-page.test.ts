@@ -46,7 +46,8 @@ describe('Policies page inside the Airflow UI (Chromium)', () => {
     await asAdmin.page.screenshot({ path: screenshotPath('policies-dark') });
     await card.getByLabel('Reason').fill('coverage stays two stewards');
     await card.getByRole('button', { name: 'Reject' }).click();
-    await card.getByText(`Version ${version} rejected.`).waitFor();
+    await asAdmin.page.getByText(`Version ${version} rejected.`).waitFor();
+    await card.waitFor({ state: 'detached' });
     expect(asAdmin.errors).toEqual([]);
     await asAdmin.close();
 

@@ -33,6 +33,7 @@ from airgate.operators.hitl import (
     AirgateBranchOperator,
     AirgateHITLOperator,
 )
+from airgate.receipts import RECEIPT_XCOM_KEY, Receipt, ReceiptInvalid, ReceiptPayload, verify_receipt
 from airgate.records import (
     DecisionRecord,
     decision_record,
@@ -76,6 +77,7 @@ __all__ = [
     "APPROVAL_ID_KEY",
     "BRIDGE_CONN_ID",
     "FILE_SIGNAL",
+    "RECEIPT_XCOM_KEY",
     "REQUESTED_AT_KEY",
     "SERVICE_ACCOUNT",
     "SIGNALS_CONN_ID",
@@ -101,6 +103,9 @@ __all__ = [
     "GatePassage",
     "LatencySummary",
     "MetricFamily",
+    "Receipt",
+    "ReceiptInvalid",
+    "ReceiptPayload",
     "RequestApprovalOperator",
     "RollbackStatus",
     "SlaOutcome",
@@ -130,5 +135,6 @@ __all__ = [
     "signal_run_id",
     "sla_outcome",
     "trigger_dag",
+    "verify_receipt",
     "workspace",
 ]

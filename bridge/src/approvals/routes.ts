@@ -122,7 +122,7 @@ export function approvalRoutes(contract: Contract, deps: ApprovalRoutesDeps): vo
       const known = await service.findByTaskTry(body);
       // A repeated registration must say what the first one proved; it changes nothing it proved.
       if (known) checkClaim(body, known);
-      const approval = known ? await service.registeredAgain(known, body.timeout_at) : await service.register(await deps.registrations.verify(body, new Date()), 'push');
+      const approval = known ? await service.registeredAgain(known, body) : await service.register(await deps.registrations.verify(body, new Date()), 'push');
       res.status(known ? 200 : 201).json(Approval.parse(service.withProgress(approval)));
     },
   );

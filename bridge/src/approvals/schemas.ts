@@ -5,6 +5,10 @@ import { ApprovalState, approvalStates } from './states.js';
 
 export { ApprovalState, approvalStates };
 
+export const ContentDigest = z.string().regex(/^sha256:[0-9a-f]{64}$/).openapi({
+  description: "`sha256:<hex>` over the canonical JSON of what a person is shown: subject, body, options, params and the task try (dag_id, run_id, task_id, map_index, try_number)",
+});
+
 export const Vote = z
   .object({
     user: z.string(),
@@ -16,6 +20,7 @@ export const Vote = z
     level: z.number().int().openapi({ description: 'The level the vote was cast at (1-based)' }),
     replaced: z.boolean().openapi({ description: 'True once the same person voted again at the same level' }),
     params_input: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'The form input given with the vote' }),
+    content_digest: ContentDigest.nullable().openapi({ description: 'The digest of the content the voter saw when voting; null on votes recorded before the bridge kept it' }),
   })
   .openapi('Vote');
 export type Vote = z.infer<typeof Vote>;
@@ -90,6 +95,7 @@ export const Approval = z
     options: z.array(z.string()),
     option_outcomes: z.array(OptionOutcome).openapi({ description: 'Each option, in order, with what choosing it means' }),
     params: z.record(z.string(), z.unknown()).openapi({ description: "The HITL form's params schema" }),
+    content_digest: ContentDigest.openapi({ description: 'The digest of what people are shown (the first registration of the task try is kept)' }),
     state: ApprovalState,
     policy: z.string().nullable(),
     policy_error: z.string().nullable().openapi({

@@ -24,6 +24,8 @@ import {
   selectPolicy,
 } from '../policies/index.js';
 import type { NewAuditEntry } from '../audit/trail.js';
+import { type Receipts, receiptDigest, receiptLine } from '../receipts/receipt.js';
+import { type ReviewedContent, contentDigest } from './content.js';
 import { hitlFormProblem } from './hitl-form.js';
 import { BREAK_GLASS_CHANNEL } from './signals.js';
 import type { Approval, ApprovalListQuery, ApprovalState, BypassRequest, Claim, Outcome, VoteRequest } from './schemas.js';
@@ -78,15 +80,21 @@ export interface ApprovalServiceOptions {
   escalated?: (approvalIds: readonly string[]) => Promise<Map<string, EscalatedApprover[]>>;
   /** Called after each change committed; listeners must not throw. */
   onEvent: (event: ApprovalEvent) => void;
+  /** Signs every final decision's receipt, in the decision's transaction. */
+  receipts: Receipts;
   now?: () => Date;
 }
 
-/** The note written on the task instance, so Airflow's own UI shows who decided and why. */
-export function decisionNote(state: ApprovalState, approval: StoredApproval, policyVersion: string): string {
+/**
+ * The note written on the task instance, so Airflow's own UI shows who decided and why, and which receipt proves it
+ * (the JWS itself is too long for a note: the operator puts it in the task's XCom).
+ */
+export function decisionNote(state: ApprovalState, approval: StoredApproval, policyVersion: string, receipt: string): string {
   const lines = approval.votes
     .filter((v) => !v.replaced)
     .map((v) => `${v.option} by ${v.user} via ${v.channel}${v.reason ? `: ${v.reason}` : ''}`);
-  return [`airgate: ${state} (policy ${approval.policy ?? 'none'} @ ${policyVersion})`, ...lines].join('\n');
+  // The receipt's line comes before the votes: a long note is cut at Airflow's limit, never the receipt's id.
+  return [`airgate: ${state} (policy ${approval.policy ?? 'none'} @ ${policyVersion})`, receiptLine(receipt, approval.content_digest), ...lines].join('\n');
 }
 
 export type ApprovalView = StoredApproval & Pick<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass'>;
@@ -105,9 +113,11 @@ export class ApprovalService {
   private readonly onEvent: (event: ApprovalEvent) => void;
   private readonly now: () => Date;
   private readonly escalated: (approvalIds: readonly string[]) => Promise<Map<string, EscalatedApprover[]>>;
+  private readonly receipts: Receipts;
 
   constructor(options: ApprovalServiceOptions) {
     this.store = options.store;
+    this.receipts = options.receipts;
     this.policies = options.policies;
     this.onEvent = options.onEvent;
     this.now = options.now ?? (() => new Date());
@@ -128,8 +138,23 @@ export class ApprovalService {
     return approval;
   }
 
-  /** A repeated registration adds only what the first one could not know: Airflow's response timeout. */
-  async registeredAgain(known: StoredApproval, timeoutAt: string | null | undefined): Promise<StoredApproval> {
+  /**
+   * A repeated registration adds only what the first one could not know: Airflow's response timeout. What people are
+   * shown stays the first registration's (their votes name its digest); an announcement of other content for the same
+   * try is audited (`approval.content_mismatch`) and changes nothing.
+   */
+  async registeredAgain(known: StoredApproval, announced: ReviewedContent & { timeout_at?: string | null }): Promise<StoredApproval> {
+    const digest = contentDigest(announced);
+    if (digest !== known.content_digest) {
+      await this.store.audit({
+        actor: 'system',
+        action: 'approval.content_mismatch',
+        channel: 'push',
+        approval_id: known.id,
+        details: { kept: known.content_digest, announced: digest },
+      });
+    }
+    const timeoutAt = announced.timeout_at;
     if (!timeoutAt || known.timeout_at !== null || known.state !== 'pending') return known;
     return (await this.store.addTimeout(known.id, new Date(timeoutAt).toISOString())) ?? known;
   }
@@ -311,6 +336,7 @@ export class ApprovalService {
       params_input: input.params_input ?? null,
       idempotency_key: ctx.idempotencyKey,
       level: levelIndex,
+      content_digest: approval.content_digest,
     };
     const { replaced } = await locked.recordVote(vote, at);
     await locked.audit({
@@ -350,9 +376,10 @@ export class ApprovalService {
     const deciding = this.decidingVote(set, policy, approval, votes, levelIndex, tally.choice);
     const params_input = deciding.params_input ? completeParams(approval.params, deciding.params_input) : state === 'approved' ? completeParams(approval.params, {}) : {};
     const outcome: Outcome = { option: deciding.option, params_input };
-    await locked.update({ ...base, final: { state, outcome, at } });
     const decided = { ...approval, ...base, state, outcome, decided_at: at, votes: votes.map((v) => ({ ...v, reason: v.reason ?? null })) };
-    await locked.addEffects(closingEffects(decided, decisionNote(state, decided, set.version)), at);
+    const receipt = await this.receipts.sign(decided, set.version, at);
+    await locked.update({ ...base, final: { state, outcome, at }, receipt });
+    await locked.addEffects(closingEffects(decided, decisionNote(state, decided, set.version, receipt)), at);
     await locked.audit({
       actor: 'system',
       action: 'approval.decided',
@@ -363,6 +390,7 @@ export class ApprovalService {
         policy: policy.name,
         policy_version: set.version,
         tally,
+        receipt: receiptDigest(receipt),
         ...signalsAudit(approval),
       },
     });
@@ -455,16 +483,17 @@ export class ApprovalService {
     const reviewId = await locked.openReview({ ...reviewRequest, policy: reviewPolicy.name, policy_version: set.version, due_at: null });
     const outcome: Outcome = { option, params_input: completeParams(approval.params, {}) };
     const bypass = { by: person.user, reason: input.reason, at, review_id: reviewId };
-    await locked.update({ policy: policy.name, policy_version: set.version, bypass, final: { state: 'bypassed', outcome, at } });
-    const bypassed = { ...approval, state: 'bypassed' as const, outcome, decided_at: at, bypass };
-    const note = `${decisionNote('bypassed', bypassed, set.version)}\nbreak-glass by ${person.user}: ${input.reason} (review ${reviewId})`;
+    const bypassed = { ...approval, policy: policy.name, state: 'bypassed' as const, outcome, decided_at: at, bypass };
+    const receipt = await this.receipts.sign(bypassed, set.version, at);
+    await locked.update({ policy: policy.name, policy_version: set.version, bypass, final: { state: 'bypassed', outcome, at }, receipt });
+    const note = `${decisionNote('bypassed', bypassed, set.version, receipt)}\nbreak-glass by ${person.user}: ${input.reason} (review ${reviewId})`;
     await locked.addEffects(closingEffects(bypassed, note), at);
     await locked.audit({
       actor: person.user,
       action: 'approval.bypassed',
       channel: BREAK_GLASS_CHANNEL,
       reason: input.reason,
-      details: { break_glass: true, option, policy: policy.name, policy_version: set.version, review_id: reviewId, ...signalsAudit(approval) },
+      details: { break_glass: true, option, policy: policy.name, policy_version: set.version, review_id: reviewId, receipt: receiptDigest(receipt), ...signalsAudit(approval) },
     });
     return reviewId;
   }
@@ -477,13 +506,16 @@ export class ApprovalService {
   async closeFromAirflow(id: string, resolution: AirflowResolution): Promise<ApprovalState | null> {
     const at = this.now().toISOString();
     const closed = await this.store.withLockedApproval(id, async (locked): Promise<ApprovalState | null> => {
-      if (locked.approval.state !== 'pending') return null;
+      const approval = locked.approval;
+      if (approval.state !== 'pending') return null;
       const final = closing(resolution, at);
-      await locked.update({ final });
+      const ended = { ...approval, state: final.state, outcome: final.outcome, decided_at: at };
+      const receipt = await this.receipts.sign(ended, approval.policy_version, at);
+      await locked.update({ final, receipt });
       await locked.audit({
         actor: final.state === 'bypassed' ? (bypasser(resolution) ?? 'unknown') : 'system',
         action: final.state === 'bypassed' ? 'approval.bypassed' : 'approval.closed',
-        details: { by_airflow: resolution },
+        details: { by_airflow: resolution, receipt: receiptDigest(receipt) },
       });
       return final.state;
     });
@@ -501,14 +533,15 @@ export class ApprovalService {
       const approval = locked.approval;
       if (approval.state !== 'pending') return false;
       const final: Outcome | null = outcome.kind === 'answer' ? { option: outcome.option, params_input: completeParams(approval.params, {}) } : null;
-      await locked.update({ final: { state: 'expired', outcome: final, at } });
       const expired = { ...approval, state: 'expired' as const, outcome: final, decided_at: at };
-      const note = `${decisionNote('expired', expired, set.version)}\ndeadline: ${final ? `answered ${final.option}` : 'task failed'}`;
+      const receipt = await this.receipts.sign(expired, set.version, at);
+      await locked.update({ final: { state: 'expired', outcome: final, at }, receipt });
+      const note = `${decisionNote('expired', expired, set.version, receipt)}\ndeadline: ${final ? `answered ${final.option}` : 'task failed'}`;
       await locked.addEffects(closingEffects(expired, note), at);
       await locked.audit({
         actor: 'system',
         action: 'approval.deadline',
-        details: { outcome, due_at: approval.due_at, policy: approval.policy, policy_version: set.version, ...signalsAudit(approval) },
+        details: { outcome, due_at: approval.due_at, policy: approval.policy, policy_version: set.version, receipt: receiptDigest(receipt), ...signalsAudit(approval) },
         at,
       });
       return true;

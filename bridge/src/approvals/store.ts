@@ -3,6 +3,7 @@ import { PostgresAdapter, type Selectable, type Transaction } from 'kysely';
 import type { AuditTrail, NewAuditEntry } from '../audit/trail.js';
 import { type ApprovalTable, type Database, type Db, type VoteTable, dagIdList } from '../store/db.js';
 import { EFFECTS_CHANNEL, notifyOnCommit } from '../store/wakeups.js';
+import { contentDigest } from './content.js';
 import type { Approval, ApprovalListQuery, ApprovalState, Bypass, Claim, Outcome, ReviewOf } from './schemas.js';
 import { BREAK_GLASS_CHANNEL, type Signal } from './signals.js';
 
@@ -56,6 +57,8 @@ export interface StoredApproval extends Omit<Approval, 'progress' | 'policy_erro
   values: Record<string, unknown>;
   policy_version: string | null;
   signals: Signal[];
+  /** The signed decision receipt (compact JWS) once final; null while pending. */
+  receipt: string | null;
 }
 
 export interface NewVote {
@@ -67,6 +70,8 @@ export interface NewVote {
   params_input: Record<string, unknown> | null;
   idempotency_key: string | null;
   level: number;
+  /** The digest of the content the voter saw. */
+  content_digest: string;
 }
 
 /** Something the bridge must do to Airflow; kept in the same transaction as the decision causing it. */
@@ -91,6 +96,8 @@ export interface LockedApproval {
     bypass?: Bypass;
     /** A reviewer's claim taken or renewed, or null to end it. */
     claim?: Claim | null;
+    /** The final decision's signed receipt, committed with it. */
+    receipt?: string;
   }): Promise<void>;
   /** Registers the break-glass review of this approval in the same transaction; returns the review's id. */
   openReview(review: ApprovalRegistrationRecord): Promise<string>;
@@ -133,6 +140,8 @@ const earliest = (a: string | null, b: string | null): string | null =>
   a === null ? b : b === null ? a : Date.parse(a) <= Date.parse(b) ? a : b;
 
 function toApproval(row: Selectable<ApprovalTable>, votes: Selectable<VoteTable>[]): StoredApproval {
+  const options = JSON.parse(row.options) as string[];
+  const params = JSON.parse(row.params) as Record<string, unknown>;
   return {
     id: row.id,
     dag_id: row.dag_id,
@@ -142,8 +151,9 @@ function toApproval(row: Selectable<ApprovalTable>, votes: Selectable<VoteTable>
     try_number: row.try_number,
     subject: row.subject,
     body: row.body,
-    options: JSON.parse(row.options) as string[],
-    params: JSON.parse(row.params) as Record<string, unknown>,
+    options,
+    params,
+    content_digest: contentDigest({ ...row, options, params }),
     state: row.state as ApprovalState,
     policy: row.policy,
     policy_version: row.policy_version,
@@ -161,6 +171,7 @@ function toApproval(row: Selectable<ApprovalTable>, votes: Selectable<VoteTable>
       level: v.level,
       replaced: v.replaced === 1,
       params_input: v.params_input ? (JSON.parse(v.params_input) as Record<string, unknown>) : null,
+      content_digest: v.content_digest,
     })),
     created_at: row.created_at,
     due_at: earliest(row.due_at, row.timeout_at),
@@ -174,6 +185,7 @@ function toApproval(row: Selectable<ApprovalTable>, votes: Selectable<VoteTable>
     bypass: row.bypass ? (JSON.parse(row.bypass) as Bypass) : null,
     review_of: row.review_of ? (JSON.parse(row.review_of) as ReviewOf) : null,
     claim: row.claimed_by && row.claimed_until ? { by: row.claimed_by, until: row.claimed_until } : null,
+    receipt: row.receipt,
   };
 }
 

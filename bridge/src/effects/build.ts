@@ -4,6 +4,12 @@ import { effect } from './apply.js';
 
 export const taskKey = (a: StoredApproval) => ({ dag_id: a.dag_id, run_id: a.run_id, task_id: a.task_id, map_index: a.map_index });
 
+/** The longest note Airflow takes (its task-instance PATCH body, api_fastapi/core_api/datamodels/task_instances.py:233). */
+export const AIRFLOW_NOTE_MAX = 1000;
+
+/** The note cut to what Airflow takes, so a decision with long reasons still gets its note. */
+const fitted = (note: string) => (note.length <= AIRFLOW_NOTE_MAX ? note : `${note.slice(0, AIRFLOW_NOTE_MAX - 1)}…`);
+
 /**
  * What closing an approval applies to Airflow, for a vote and a deadline alike: the HITL answer with the
  * outcome (the effect worker holds it until Airflow can take it) or, with no outcome, a failed task; the task
@@ -17,7 +23,7 @@ export function closingEffects(closed: StoredApproval, note: string) {
     outcome
       ? effect('answer_hitl', { key, chosen_options: [outcome.option], params_input: outcome.params_input })
       : effect('fail_task', { key }),
-    effect('task_note', { key, note }),
+    effect('task_note', { key, note: fitted(note) }),
   ];
   return [...(closed.external ? [] : hitl), ...signalEffects(closed)];
 }

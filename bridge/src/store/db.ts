@@ -46,6 +46,8 @@ export interface ApprovalTable {
   /** Who claimed the pending approval in the review queue, and until when (ISO); an expired claim holds nothing. */
   claimed_by: string | null;
   claimed_until: string | null;
+  /** The signed decision receipt (a compact JWS) once final; written in the decision's transaction. */
+  receipt: Generated<string | null>;
 }
 
 export interface VoteTable {
@@ -63,6 +65,8 @@ export interface VoteTable {
   role: string | null;
   /** 1 once the same person voted again at the same level. */
   replaced: number;
+  /** The digest of the content the voter saw (approvals/content.ts); null on votes from before it was kept. */
+  content_digest: Generated<string | null>;
 }
 
 export interface EffectTable {

@@ -288,7 +288,14 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('approval').addColumn('claimed_until', 'text').execute();
     },
   },
-  '0017_policy_versions': {
+  '0017_receipts': {
+    async up(db: Kysely<any>) {
+      // A final decision's signed receipt, and on each vote the digest of the content its voter saw.
+      await db.schema.alterTable('approval').addColumn('receipt', 'text').execute();
+      await db.schema.alterTable('vote').addColumn('content_digest', 'text').execute();
+    },
+  },
+  '0018_policy_versions': {
     async up(db: Kysely<any>) {
       // Four-eyes on policy changes: every version proposed, and who approved or rejected it.
       await db.schema

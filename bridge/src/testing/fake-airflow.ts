@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { AxiosError, type AxiosResponse } from 'axios';
@@ -6,6 +7,7 @@ import { pino } from 'pino';
 import type { HitlDetail } from '../airflow/client.js';
 import { type AirflowPermissions, DagAccess, authenticator } from '../identity/dag-access.js';
 import { airflowTokenVerifier } from '../identity/tokens.js';
+import { ReceiptKeys } from '../receipts/keys.js';
 import { type Db, createDb, migrate } from '../store/db.js';
 
 export const AIRFLOW = 'http://airflow.test';
@@ -13,6 +15,10 @@ export const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs512';
 export const silentLog = pino({ level: 'silent' });
 /** The audit key of every test bridge (AIRGATE_AUDIT_KEY in production). */
 export const AUDIT_KEY = new TextEncoder().encode('audit-key-for-tests-0123456789abcdef');
+/** A receipt key in PEM, as a keys directory holds one. */
+export const receiptKeyPem = () => generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+/** The receipt keys of every test bridge (AIRGATE_RECEIPT_KEYS_DIR in production). */
+export const RECEIPT_KEYS = ReceiptKeys.fromFiles([{ name: 'test.pem', text: receiptKeyPem() }]);
 
 /** msw server standing in for Airflow's REST API; tests add handlers with `airflowServer.use(...)`. */
 export const api = (path: string) => `${AIRFLOW}/api/v2${path}`;

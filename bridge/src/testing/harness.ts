@@ -4,7 +4,7 @@ import type { ApprovalRequest } from '../approvals/store.js';
 import { type PolicySet, parsePolicies } from '../policies/index.js';
 import { type ServicesConfig, createServices } from '../services.js';
 import type { Db } from '../store/db.js';
-import { AIRFLOW, AUDIT_KEY, JWT_SECRET, fakeAuthentication, silentLog } from './fake-airflow.js';
+import { AIRFLOW, AUDIT_KEY, JWT_SECRET, RECEIPT_KEYS, fakeAuthentication, silentLog } from './fake-airflow.js';
 
 export const SERVICE_TOKEN = 'service-token-for-tests-0123456789';
 
@@ -49,6 +49,8 @@ export const testConfig = (overrides: Partial<ServicesConfig> = {}): ServicesCon
   jwtAudience: 'apache-airflow',
   serviceToken: SERVICE_TOKEN,
   auditKey: AUDIT_KEY,
+  receiptKeys: RECEIPT_KEYS,
+  receiptIssuer: 'http://bridge.test',
   actionConfirmTtlMs: 60_000,
   ...overrides,
 });

@@ -39,6 +39,7 @@ export type PolicyOverview = components['schemas']['PolicyOverview'];
 export type PolicyVersion = components['schemas']['PolicyVersion'];
 export type ProposePolicyChange = components['schemas']['ProposePolicyChange'];
 export type PolicyDecision = components['schemas']['PolicyDecision'];
+export type Receipt = components['schemas']['Receipt'];
 export type MessageQuery = NonNullable<paths['/api/v1/messages']['get']['parameters']['query']>;
 export type DeliveriesQuery = NonNullable<paths['/api/v1/deliveries']['get']['parameters']['query']>;
 
@@ -122,6 +123,8 @@ export const verifyAudit = (): Promise<AuditVerification> => ok(bridge.GET('/api
 
 export const listEscalations = (id: string): Promise<EscalationList> =>
   ok(bridge.GET('/api/v1/approvals/{id}/escalations', byId(id)));
+
+export const getReceipt = (id: string): Promise<Receipt> => ok(bridge.GET('/api/v1/approvals/{id}/receipt', byId(id)));
 
 export const getStats = (): Promise<Stats> => ok(bridge.GET('/api/v1/stats'));
 

@@ -1369,6 +1369,166 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/approvals/{id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A decided approval's signed receipt (JWS) and its payload; 404 no_receipt while it is pending */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The receipt */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Receipt"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/signals/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The receipt of one task's approval (latest try), for the operator to put in the task's XCom; 404 no_receipt while it is pending */
+        get: {
+            parameters: {
+                query: {
+                    dag_id: string;
+                    run_id: string;
+                    task_id: string;
+                    map_index?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The receipt */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Receipt"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public keys that verify receipts (no authentication) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The key set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Jwks"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/messages": {
         parameters: {
             query?: never;
@@ -2404,6 +2564,8 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
+            /** @description The digest of what people are shown (the first registration of the task try is kept) */
+            content_digest: string;
             state: components["schemas"]["ApprovalState"];
             policy: string | null;
             /** @description Why no policy may decide this approval now (a condition that cannot be evaluated, an option without an outcome); votes are refused with 409 policy_error until the file or the data is fixed */
@@ -2464,6 +2626,8 @@ export interface components {
             params_input: {
                 [key: string]: unknown;
             } | null;
+            /** @description The digest of the content the voter saw when voting; null on votes recorded before the bridge kept it */
+            content_digest: string | null;
         };
         Outcome: {
             option: string;
@@ -2899,6 +3063,77 @@ export interface components {
             next_attempt_at: string;
             /** @description The failed delivery this one took over from */
             fallback_of: number | null;
+        };
+        /** @description A final decision's signed receipt, verifiable offline with the bridge's JWKS */
+        Receipt: {
+            /** @description The compact JWS (EdDSA or ES256), its header naming the signing key (kid) */
+            receipt: string;
+            /** @description The key that signed it, one of GET /.well-known/jwks.json */
+            kid: string;
+            /** @description Whether it verifies against the bridge's published keys now (false once its key was removed) */
+            verified: boolean;
+            /** @description `sha256:<hex>` of the JWS text: the receipt id the task note names */
+            digest: string;
+            payload: components["schemas"]["ReceiptPayload"];
+        };
+        /** @description What a receipt's JWS signs (its payload, JSON) */
+        ReceiptPayload: {
+            /** @enum {number} */
+            receipt_version: 1;
+            /** @description The bridge that signed it (its public URL) */
+            issuer: string;
+            /** Format: date-time */
+            issued_at: string;
+            approval_id: string;
+            dag_id: string;
+            run_id: string;
+            task_id: string;
+            map_index: number;
+            try_number: number;
+            /** @description `sha256:<hex>` over the canonical JSON of what a person is shown: subject, body, options, params and the task try (dag_id, run_id, task_id, map_index, try_number) */
+            content_digest: string;
+            /** @description The votes that counted (a vote replaced by its voter is left out) */
+            votes: components["schemas"]["ReceiptVote"][];
+            bypass: components["schemas"]["Bypass"] & unknown;
+            policy: {
+                name: string | null;
+                version: string | null;
+            };
+            outcome: {
+                state: components["schemas"]["ApprovalState"];
+                /** @description The option Airflow was answered with; null when none was (a failed task, a cancelled request) */
+                option: string | null;
+                params_input: {
+                    [key: string]: unknown;
+                };
+            };
+            /** Format: date-time */
+            decided_at: string;
+        };
+        ReceiptVote: {
+            user: string;
+            option: string;
+            reason: string | null;
+            channel: string;
+            /** Format: date-time */
+            at: string;
+            level: number;
+            /** @description What the voter saw; null on votes recorded before the bridge kept it */
+            content_digest: string | null;
+        };
+        /** @description The public keys receipts are signed with; the newest signs, the older ones keep old receipts verifiable */
+        Jwks: {
+            keys: components["schemas"]["ReceiptJwk"][];
+        };
+        ReceiptJwk: {
+            kty: string;
+            crv: string;
+            x: string;
+            y?: string;
+            kid: string;
+            alg: string;
+            /** @enum {string} */
+            use: "sig";
         };
         MessageList: {
             items: components["schemas"]["Message"][];

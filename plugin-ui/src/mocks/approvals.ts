@@ -19,6 +19,7 @@ const pendingApproval = (fields: Partial<Approval>): Approval => ({
   body: null,
   options: ['Approve', 'Reject'],
   params: {},
+  content_digest: `sha256:${'c0'.repeat(32)}`,
   state: 'pending',
   policy: 'default',
   level: 1,
@@ -73,6 +74,7 @@ const build = () => {
         level: 1,
         replaced: false,
         params_input: null,
+        content_digest: `sha256:${'c0'.repeat(32)}`,
       },
     ],
   });
@@ -97,6 +99,7 @@ const build = () => {
         level: 1,
         replaced: false,
         params_input: null,
+        content_digest: `sha256:${'c0'.repeat(32)}`,
       },
     ],
     progress: { levels: 1, level_name: 'data team', needed: 2, approvals: 1, rejections: 0 },
@@ -133,6 +136,7 @@ const build = () => {
         level: 1,
         replaced: false,
         params_input: null,
+        content_digest: `sha256:${'c0'.repeat(32)}`,
       },
     ],
   });

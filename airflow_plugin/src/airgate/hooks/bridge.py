@@ -10,6 +10,7 @@ from airflow.providers.http.hooks.http import HttpHook
 if TYPE_CHECKING:
     from requests import Response
 
+    from airgate.receipts import Receipt
     from airgate.signals import ApprovalSignal, AuditEvidence, Delivery, Escalation
 
 #: The Airflow connection that points at the bridge: host = bridge URL, password = its service token.
@@ -91,10 +92,25 @@ class BridgeHook(HttpHook):
         deliveries: list[Delivery] = found["items"] if found else []
         return deliveries
 
-    def _signal(self, what: str, dag_id: str, run_id: str, task_id: str, map_index: int) -> Any:
+    def receipt(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1, *, timeout: float = TIMEOUT
+    ) -> Receipt | None:
+        """
+        The signed receipt of one task's decided approval (``GET /api/v1/signals/receipts``); None while the
+        bridge has none for it (404: no approval, or not decided yet).
+        """
+        found: Receipt | None = self._signal("receipts", dag_id, run_id, task_id, map_index, timeout=timeout)
+        return found
+
+    def _signal(
+        self, what: str, dag_id: str, run_id: str, task_id: str, map_index: int, *, timeout: float = TIMEOUT
+    ) -> Any:
         """``GET /api/v1/signals/<what>`` for one task's approval, parsed; None while the bridge has none (404)."""
         response = self.call(
-            "GET", f"/api/v1/signals/{what}", params=_task_key(dag_id, run_id, task_id, map_index)
+            "GET",
+            f"/api/v1/signals/{what}",
+            params=_task_key(dag_id, run_id, task_id, map_index),
+            timeout=timeout,
         )
         if response.status_code == 404:
             return None

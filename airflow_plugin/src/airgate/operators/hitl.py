@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,9 @@ from airflow.providers.standard.triggers.hitl import HITLTriggerEventSuccessPayl
 from airflow.sdk import BaseNotifier
 from airflow.sdk.exceptions import DownstreamTasksSkipped
 
+from airgate.hooks.bridge import BridgeHook
 from airgate.notifiers.bridge import BridgeRegistrationNotifier, RequestTimeNotifier
+from airgate.receipts import RECEIPT_XCOM_KEY
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -19,6 +22,10 @@ if TYPE_CHECKING:
 # The bridge answers every airgate HITL task with this Airflow user. Being the only assigned user is what
 # stops Airflow's own Required Actions form from bypassing the bridge's rules (quorum, levels, self-approval).
 SERVICE_ACCOUNT = os.environ.get("AIRGATE_SERVICE_ACCOUNT", "airgate")
+#: Seconds a resuming task waits for its receipt: the bridge answers in milliseconds when it is up.
+RECEIPT_TIMEOUT = 5
+
+log = logging.getLogger(__name__)
 
 
 def bridge_decides(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -51,11 +58,40 @@ def _decision(event: dict[str, Any]) -> HITLTriggerEventSuccessPayload:
     )
 
 
+def keep_receipt(context: Context) -> None:
+    """
+    Push the decision's signed receipt, read from the bridge with the service token, as XCom
+    :data:`~airgate.receipts.RECEIPT_XCOM_KEY`. The receipt is evidence, not the decision: when the bridge
+    cannot be reached or has none (Airflow's own timeout answered), a warning is logged and nothing is pushed,
+    and the task goes on.
+
+    :param context: The resumed task's context.
+    """
+    ti = context["ti"]
+    try:
+        receipt = BridgeHook().receipt(
+            ti.dag_id,
+            ti.run_id,
+            ti.task_id,
+            ti.map_index if ti.map_index is not None else -1,
+            timeout=RECEIPT_TIMEOUT,
+        )
+    # Whatever stops the read (no connection, the bridge down, a bad answer) must not fail a decided task.
+    except Exception as err:
+        log.warning("airgate: could not read the decision's receipt from the bridge: %s", err)
+        return
+    if receipt is None:
+        log.warning("airgate: the bridge holds no receipt for this decision (yet); none is kept")
+        return
+    ti.xcom_push(key=RECEIPT_XCOM_KEY, value=receipt)
+
+
 def keep_decision(
     resume: Callable[[Context, dict[str, Any]], Any], context: Context, event: dict[str, Any]
 ) -> HITLTriggerEventSuccessPayload:
     """
-    Resume an answered HITL task and make sure its XCom is the decision, whichever path it took.
+    Resume an answered HITL task and make sure its XCom is the decision, whichever path it took, with the
+    decision's receipt beside it (:func:`keep_receipt`).
 
     Skipping downstream tasks (a rejection, the branches not chosen) ends ``execute_complete`` with
     ``DownstreamTasksSkipped``, so Airflow never pushes what it would have returned; the decision is pushed
@@ -65,6 +101,8 @@ def keep_decision(
     :param context: The task's context.
     :param event: The response Airflow resumed the task with.
     """
+    if "error" not in event:
+        keep_receipt(context)
     try:
         resume(context, event)
     except DownstreamTasksSkipped:
@@ -146,3 +184,6 @@ class AirgateHITLOperator(HITLOperator):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**bridge_decides(kwargs))
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        return keep_decision(super().execute_complete, context, event)

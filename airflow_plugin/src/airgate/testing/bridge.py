@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sqlite3
@@ -14,11 +15,22 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 from airflow.sdk.timezone import utcnow
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from airgate.receipts import (
+    RECEIPT_TYPE,
+    RECEIPT_VERSION,
+    Receipt,
+    ReceiptPayload,
+    content_digest,
+    receipt_digest,
+)
 from airgate.signals import ApprovalSignal, AuditEntry, AuditEvidence, Delivery
 from airgate.testing.decisions import Decision
 
@@ -36,7 +48,9 @@ class SimulatedBridge:
     ``GET /api/v1/signals/approvals`` (what :func:`airgate.decision_record_of` and the status sensor read:
     pending once registered, then the simulated decision; 404 before registration) and
     ``GET /api/v1/signals/deliveries`` (the deliveries a test simulated with :meth:`deliver`) and
-    ``GET /api/v1/signals/audit`` (the approval's audit evidence as :meth:`audit` builds it).
+    ``GET /api/v1/signals/audit`` (the approval's audit evidence as :meth:`audit` builds it) and
+    ``GET /api/v1/signals/receipts`` (the decision's receipt, signed with a key of its own that
+    ``GET /.well-known/jwks.json`` and :meth:`jwks` publish, as :meth:`receipt` builds it).
 
     An external approval (``RequestApprovalOperator``) is decided the moment it registers, by the decision
     :meth:`plan` was given for its request task, so the sensor that waits for it sees that decision.
@@ -64,6 +78,8 @@ class SimulatedBridge:
     _planned: Callable[[str, int], Decision | None] = lambda task_id, map_index: None
     #: (task_id, map_index) -> the deliveries :meth:`deliver` simulated, with their delay after registration.
     _deliveries: dict[tuple[str, int], list[tuple[Delivery, float]]] = field(default_factory=dict)
+    _receipts: dict[TaskKey, Receipt] = field(default_factory=dict)
+    _receipt_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def registration(self, task_id: str, map_index: int = -1) -> dict[str, Any]:
@@ -85,6 +101,7 @@ class SimulatedBridge:
         key = (dag_id, run_id, task_id, map_index)
         with self._lock:
             self._decided[key] = voted
+            self._receipts.pop(key, None)
             if decision.way != "timeout":
                 self._decided_at[key] = now
         self._keep_store()
@@ -134,7 +151,14 @@ class SimulatedBridge:
             self.registrations.append(body)
             if try_number > self._tries.get(key, try_number):
                 self._earlier.append(self._row(key, orphan=True))
-                for kept in (self._ids, self._registered_at, self._decided, self._decided_at, self._due_at):
+                for kept in (
+                    self._ids,
+                    self._registered_at,
+                    self._decided,
+                    self._decided_at,
+                    self._due_at,
+                    self._receipts,
+                ):
                     kept.pop(key, None)
             self._tries[key] = max(try_number, self._tries.get(key, 1))
             self._due_at.setdefault(key, body.get("timeout_at"))
@@ -285,6 +309,68 @@ class SimulatedBridge:
             entries=entries,
         )
 
+    def jwks(self) -> dict[str, Any]:
+        """What ``GET /.well-known/jwks.json`` answers: the public key the simulated receipts verify with."""
+        raw = self._receipt_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        members = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"))
+        kid = base64.urlsafe_b64encode(hashlib.sha256(members.encode()).digest()).rstrip(b"=").decode()
+        return {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"}]}
+
+    def receipt(self, key: TaskKey) -> Receipt | None:
+        """
+        What ``GET /api/v1/signals/receipts`` answers: the decision's receipt, as the bridge signs it (the
+        content digest of the last registration, the deciders as votes at levels 1, 2, ...); None while
+        undecided or when Airflow's own timeout answered (the bridge learns of that only later).
+        """
+        status = self.status(key)
+        with self._lock:
+            kept = self._receipts.get(key)
+            body = next((b for b in reversed(self.registrations) if _key_of(b) == key), None)
+        if kept is not None:
+            return kept
+        decision = self._decided.get(key)
+        if status is None or body is None or decision is None or decision.way == "timeout":
+            return None
+        digest = content_digest({**body, "try_number": status["try_number"]})
+        jwk = self.jwks()["keys"][0]
+        payload: dict[str, Any] = {
+            "receipt_version": RECEIPT_VERSION,
+            "issuer": self.url,
+            "issued_at": status["decided_at"],
+            "approval_id": status["approval_id"],
+            **{name: status[name] for name in ("dag_id", "run_id", "task_id", "map_index", "try_number")},
+            "content_digest": digest,
+            "votes": [
+                {**decider, "level": level, "content_digest": digest}
+                for level, decider in enumerate(status["deciders"], start=1)
+            ],
+            "bypass": None,
+            "policy": {"name": "simulated", "version": "simulated"},
+            "outcome": {
+                "state": status["state"],
+                "option": status["option"],
+                "params_input": status["params_input"],
+            },
+            "decided_at": status["decided_at"],
+        }
+        jws = jwt.PyJWS().encode(
+            json.dumps(payload, sort_keys=True, separators=(",", ":")).encode(),
+            self._receipt_key,
+            algorithm="EdDSA",
+            headers={"kid": jwk["kid"], "typ": RECEIPT_TYPE},
+        )
+        made = Receipt(
+            receipt=jws,
+            kid=jwk["kid"],
+            verified=True,
+            digest=receipt_digest(jws),
+            payload=cast(ReceiptPayload, payload),
+        )
+        with self._lock:
+            self._receipts[key] = made
+        return made
+
     def status(self, key: TaskKey) -> ApprovalSignal | None:
         with self._lock:
             approval_id = self._ids.get(key)
@@ -355,6 +441,13 @@ def _handler(bridge: SimulatedBridge) -> type[BaseHTTPRequestHandler]:
                 answer = bridge.deliveries(key)
             elif url.path == "/api/v1/signals/audit":
                 answer = bridge.audit(key)
+            elif url.path == "/api/v1/signals/receipts":
+                answer = bridge.receipt(key)
+                if answer is None and bridge.status(key) is not None:
+                    self._answer(404, {"error": {"code": "no_receipt", "message": "not decided yet"}})
+                    return
+            elif url.path == "/.well-known/jwks.json":
+                answer = bridge.jwks()
             if answer is None:
                 self._answer(404, {"error": {"code": "not_found", "message": "no approval for that task"}})
                 return

@@ -1,6 +1,6 @@
 import { http, HttpResponse } from 'msw';
 
-import type { ApiError, Approval, ApprovalList, BypassRequest, EscalationList, VoteRequest } from '../../api/client';
+import type { ApiError, Approval, ApprovalList, BypassRequest, EscalationList, Receipt, VoteRequest } from '../../api/client';
 import { isRejecting, parseParams } from '../../utils/params';
 import { addApproval, allApprovals, replaceApproval } from '../approvals';
 import { recordAudit } from '../audit';
@@ -74,7 +74,7 @@ export const voteOn = (id: string, vote: VoteRequest): VoteOutcome => {
     state: decided ? (rejecting ? 'rejected' : 'approved') : 'pending',
     votes: [
       ...approval.votes,
-      { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false, params_input: rejecting ? null : paramsInput },
+      { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false, params_input: rejecting ? null : paramsInput, content_digest: approval.content_digest },
     ],
     decided_at: decided ? at : null,
     outcome: decided ? { option, params_input: paramsInput } : null,
@@ -180,4 +180,41 @@ export const escalationsHandlers = [
           : [],
     }),
   ),
+];
+
+export const receiptUrl = api('approvals/:id/receipt');
+export const RECEIPT_KID = 'mZ3dJ6M0k9yq2b1Xr3tW8vJpQn5sLk7hGf2eDc4bA1o';
+
+const base64url = (value: unknown) => btoa(JSON.stringify(value)).replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '');
+
+/** The bridge's receipt of a decided approval (the signature is a stand-in: the UI only shows and saves it). */
+const receiptOf = (approval: Approval): Receipt => {
+  const payload: Receipt['payload'] = {
+    receipt_version: 1,
+    issuer: 'http://bridge.test',
+    issued_at: approval.decided_at ?? approval.created_at,
+    approval_id: approval.id,
+    dag_id: approval.dag_id,
+    run_id: approval.run_id,
+    task_id: approval.task_id,
+    map_index: approval.map_index,
+    try_number: 1,
+    content_digest: approval.content_digest,
+    votes: approval.votes.map(({ user, option, reason, channel, at, level, content_digest }) => ({ user, option, reason, channel, at, level, content_digest })),
+    bypass: approval.bypass,
+    policy: { name: approval.policy, version: 'v1' },
+    outcome: { state: approval.state, option: approval.outcome?.option ?? null, params_input: approval.outcome?.params_input ?? {} },
+    decided_at: approval.decided_at ?? approval.created_at,
+  };
+  const receipt = `${base64url({ alg: 'EdDSA', kid: RECEIPT_KID, typ: 'airgate-receipt' })}.${base64url(payload)}.c2lnbmF0dXJl`;
+  return { receipt, kid: RECEIPT_KID, verified: true, digest: `sha256:${'5e'.repeat(32)}`, payload };
+};
+
+export const receiptHandlers = [
+  http.get<{ id: string }>(receiptUrl, ({ params }) => {
+    const approval = allApprovals().find((a) => a.id === params.id);
+    if (approval === undefined) return bridgeError(404, 'not_found', `approval ${params.id} not found`);
+    if (approval.state === 'pending') return bridgeError(404, 'no_receipt', `approval ${params.id} is pending: it has no receipt until it is decided`);
+    return HttpResponse.json<Receipt>(receiptOf(approval));
+  }),
 ];

@@ -1,5 +1,5 @@
 import { actionsHandlers } from './actions';
-import { approvalsHandlers, escalationsHandlers } from './approvals';
+import { approvalsHandlers, escalationsHandlers, receiptHandlers } from './approvals';
 import { auditHandlers } from './audit';
 import { messagesHandlers } from './messages';
 import { policiesHandlers } from './policies';
@@ -15,5 +15,6 @@ export const handlers = [
   ...policiesHandlers,
   ...queueHandlers,
   ...escalationsHandlers,
+  ...receiptHandlers,
   ...approvalsHandlers,
 ];

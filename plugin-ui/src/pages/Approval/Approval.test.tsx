@@ -1,11 +1,11 @@
 import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import AirgatePlugin from '../../main';
 import { fixtures } from '../../mocks/approvals';
-import { approvalUrl, bypassUrl, votesUrl } from '../../mocks/handlers/approvals';
+import { approvalUrl, bypassUrl, RECEIPT_KID, votesUrl } from '../../mocks/handlers/approvals';
 import { bridgeError } from '../../mocks/handlers/common';
 import { server } from '../../mocks/server';
 import { recordRequests } from '../../test/requests';
@@ -181,6 +181,29 @@ describe('Approval detail', () => {
     expect(screen.getByText('This approval is rejected; it takes no more votes.')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /^Vote / })).not.toBeInTheDocument();
     expect(screen.getAllByText('Reject')).toHaveLength(2);
+  });
+
+  it('shows a decided approval’s signed receipt and saves its JWS; a pending one has none', async () => {
+    const saved: Blob[] = [];
+    const createObjectURL = vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => (saved.push(blob as Blob), 'blob:receipt'));
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+    const user = await openApproval(fixtures.decided.id);
+
+    const receipt = within(screen.getByRole('region', { name: 'Signed receipt' }));
+    expect(await receipt.findByText(RECEIPT_KID)).toBeInTheDocument();
+    expect(receipt.getByText('Verified')).toBeInTheDocument();
+    expect(receipt.getByText(fixtures.decided.content_digest)).toBeInTheDocument();
+    await user.click(receipt.getByRole('button', { name: 'Download receipt (JWS)' }));
+    expect(click).toHaveBeenCalledOnce();
+    const jws = await saved[0]!.text();
+    expect(jws.split('.')).toHaveLength(3);
+    expect(JSON.parse(atob(jws.split('.')[1]!.replaceAll('-', '+').replaceAll('_', '/')))).toMatchObject({ approval_id: fixtures.decided.id, outcome: { state: 'rejected' } });
+    createObjectURL.mockRestore();
+    click.mockRestore();
+
+    cleanup();
+    await openApproval(fixtures.release.id);
+    expect(screen.queryByRole('region', { name: 'Signed receipt' })).not.toBeInTheDocument();
   });
 
   it('breaks the glass with a reason: the approval shows the bypass and links to its review, which shows what it reviews', async () => {

@@ -12,6 +12,7 @@ import { useRecordedVote } from '../../queries/useVote';
 import { useNow } from '../../utils/useNow';
 import { BreakGlass, BypassNotice } from './BreakGlass';
 import { Escalations } from './Escalations';
+import { Receipt } from './Receipt';
 import { Votes } from './Votes';
 import { VoteForm } from './VoteForm';
 
@@ -159,6 +160,11 @@ export const ApprovalView = ({ approval }: Props) => {
       <Section title={messages.approval.votes}>
         <Votes votes={approval.votes} approval={approval} />
       </Section>
+      {approval.state === 'pending' ? undefined : (
+        <Section title={messages.approval.receipt.title}>
+          <Receipt approvalId={approval.id} />
+        </Section>
+      )}
       <Section title={messages.approval.escalations}>
         <Escalations approvalId={approval.id} />
       </Section>

@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Field, HStack, Input, Stack, Text } from '@chakra-ui/react';
+import { Button, Card, Field, HStack, Input, Stack, Text } from '@chakra-ui/react';
 import { useState } from 'react';
 
 import type { PolicyVersion } from '../../api/client';
@@ -11,14 +11,19 @@ const text = messages.policies;
 
 type Props = {
   readonly change: PolicyVersion;
+  /** Told of the decision: the change leaves the pending list with it. */
+  readonly onDecided: (decided: PolicyVersion) => void;
 };
 
 /** One change waiting for approval: who proposed it and why, its diff, and the admin's decision. */
-export const PendingChange = ({ change }: Props) => {
+export const PendingChange = ({ change, onDecided }: Props) => {
   const [reason, setReason] = useState('');
   const decide = useDecidePolicyChange();
   const send = (verb: 'approve' | 'reject') =>
-    decide.mutate({ version: change.version, verb, decision: reason.trim() === '' ? {} : { reason: reason.trim() } });
+    decide.mutate(
+      { version: change.version, verb, decision: reason.trim() === '' ? {} : { reason: reason.trim() } },
+      { onSuccess: onDecided },
+    );
 
   return (
     <Card.Root>
@@ -43,12 +48,6 @@ export const PendingChange = ({ change }: Props) => {
             </Button>
           </HStack>
           {decide.error === null ? null : <ErrorAlert error={decide.error} title={text.decideFailed} />}
-          {decide.data === undefined ? null : (
-            <Alert.Root status="success" role="status">
-              <Alert.Indicator />
-              <Alert.Title>{text.decided(decide.data.version, decide.data.state)}</Alert.Title>
-            </Alert.Root>
-          )}
         </Stack>
       </Card.Body>
     </Card.Root>

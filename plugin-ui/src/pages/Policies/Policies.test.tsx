@@ -14,7 +14,7 @@ describe('Policies', () => {
     renderApp('Policies');
 
     expect(await screen.findByText(/In force: version 1a2b3c4d5e6f/)).toBeInTheDocument();
-    expect(screen.getByRole('status')).toHaveTextContent('1 policy change waits for approval; the version in force stays until one is approved.');
+    expect(await screen.findByRole('status')).toHaveTextContent('1 policy change waits for approval; the version in force stays until one is approved.');
     expect(screen.getByText('Change to version 9f8e7d6c5b4a')).toBeInTheDocument();
     expect(screen.getByText('two people for every production load')).toBeInTheDocument();
     const diff = screen.getByRole('figure', { name: 'Diff against the version in force when it was proposed' });
@@ -34,6 +34,7 @@ describe('Policies', () => {
     await user.click(screen.getByRole('button', { name: 'Approve' }));
 
     expect(await screen.findByText(/In force: version 9f8e7d6c5b4a/)).toBeInTheDocument();
+    expect(screen.getByText('Version 9f8e7d6c5b4a approved.')).toBeInTheDocument();
     expect(screen.getByText('No policy change is waiting.')).toBeInTheDocument();
     expect(sent.find((r) => r.method === 'POST')).toMatchObject({
       path: '/airgate/api/policies/changes/9f8e7d6c5b4a/approve',

@@ -1,6 +1,7 @@
 import { Alert, Heading, Stack, Text } from '@chakra-ui/react';
+import { useState } from 'react';
 
-import { errorStatus } from '../../api/client';
+import { errorStatus, type PolicyVersion } from '../../api/client';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { messages } from '../../i18n';
@@ -16,6 +17,7 @@ const text = messages.policies;
  */
 export const Policies = () => {
   const { data, error, isPending } = usePolicies();
+  const [decided, setDecided] = useState<PolicyVersion | null>(null);
 
   if (isPending) {
     return <LoadingState label={text.loading} />;
@@ -45,8 +47,14 @@ export const Policies = () => {
         <Alert.Indicator />
         <Alert.Title>{pending.length === 0 ? text.nothingWaiting : text.waiting(pending.length)}</Alert.Title>
       </Alert.Root>
+      {decided === null ? null : (
+        <Alert.Root status="success" role="status">
+          <Alert.Indicator />
+          <Alert.Title>{text.decided(decided.version, decided.state)}</Alert.Title>
+        </Alert.Root>
+      )}
       {pending.map((change) => (
-        <PendingChange key={change.version} change={change} />
+        <PendingChange key={change.version} change={change} onDecided={setDecided} />
       ))}
       <ProposeChange current={inForce.text} />
     </Stack>

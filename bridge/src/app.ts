@@ -22,6 +22,8 @@ import type { Authenticator } from './identity/dag-access.js';
 import { redactUrl } from './logging.js';
 import type { Metrics } from './metrics/registry.js';
 import { openApiDocument } from './openapi.js';
+import type { PolicyDryRuns } from './policies/dry-run.js';
+import { policyRoutes } from './policies/routes.js';
 import { queueRoutes } from './queue/routes.js';
 import type { QueueService } from './queue/service.js';
 import { statsRoutes } from './stats/routes.js';
@@ -53,6 +55,8 @@ export interface AppDeps {
   rateLimitPerMinute?: number;
   /** Channels' routes: signed public ones (links, hooks, Slack) and person-authenticated API ones. */
   channels?: { publicRoutes(): Router; apiRoutes(person: RequestHandler[]): Router; mounted: { links: boolean; slack: boolean } };
+  /** Policy previews (dry-run) and checks of a policies file. */
+  policyDryRuns: PolicyDryRuns;
 }
 
 /** Builds the HTTP app from its collaborators, so tests can wire a throwaway store and a fake Airflow. */
@@ -113,6 +117,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/actions', person, actionRoutes(deps.actions));
   app.use('/api/v1/stats', person, statsRoutes(deps.stats));
   if (deps.channels) app.use('/api/v1', deps.channels.apiRoutes(person));
+  app.use('/api/v1/policies', person, policyRoutes(deps.policyDryRuns));
 
   app.use(undocumentedMethods(openapi));
   app.use(notFoundRoute);

@@ -10,6 +10,7 @@ import { EscalationList } from './escalations/schemas.js';
 import { ErrorBody } from './http/errors.js';
 import { Stats, StatsQuery } from './stats/schemas.js';
 import { ApprovalSignal, ApprovalStatusQuery } from './approvals/signals.js';
+import { DryRunRequest, PolicyCheck, PolicyCheckRequest, PolicyDryRun } from './policies/schemas.js';
 
 const json = (schema: z.ZodType, description: string) => ({
   description,
@@ -215,6 +216,22 @@ export function openApiDocument(mounted: MountedRoutes = EVERY_ROUTE) {
     responses: { 200: json(ApprovalDeliveries, "The approval's deliveries"), ...errors(400, 401, 404) },
   });
   if (mounted.channels) registerChannelPaths(registry, mounted.channels, { security, json, errors, requiredBody });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/policies/dry-run',
+    summary: 'Policy preview: who would have to approve this task, by when, through which channels, and whether the quorum can be met, before a run is triggered',
+    security,
+    request: { body: requiredBody('application/json', DryRunRequest) },
+    responses: { 200: json(PolicyDryRun, 'The dry-run under the policies in force now'), ...errors(400, 401, 404, 503) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/policies/check',
+    summary: 'Validate the text of a policies file and dry-run approval tasks against it (Airflow is not asked; nothing is changed)',
+    security,
+    request: { body: requiredBody('application/json', PolicyCheckRequest) },
+    responses: { 200: json(PolicyCheck, 'Whether the file is valid, and each approval task dry-run against it'), ...errors(400, 401) },
+  });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: { title: 'airgate bridge', version: '1' },

@@ -25,6 +25,8 @@ import { QueueService } from './queue/service.js';
 import { computeStats } from './stats/service.js';
 import { type Db, ping } from './store/db.js';
 import { EFFECTS_CHANNEL, PgListener } from './store/wakeups.js';
+import { AddressBook } from './deliveries/addresses.js';
+import { PolicyDryRuns } from './policies/dry-run.js';
 
 // Below a load balancer's check timeout (the scale-out profile's HAProxy waits 10 s).
 const READINESS_TIMEOUT_MS = 3000;
@@ -195,6 +197,7 @@ export function createServices(db: Db, policies: PolicySource, config: ServicesC
     ...(channels ? { channels } : {}),
     serviceToken: config.serviceToken,
     registrations: new RegistrationVerifier(airflow, config.airflowUsername),
+    policyDryRuns: new PolicyDryRuns(policies, settings ? new AddressBook(settings.config) : null, (token) => new AirflowClient(config.airflowUrl, { token }), now),
     rateLimitPerMinute: config.rateLimitPerMinute,
     signalsDir,
     readiness,

@@ -202,7 +202,7 @@ function distinctQuorum(levels: readonly DryRunLevel[]): boolean | null {
 }
 
 /** The policy's levels with who may decide each now, and whether each one's quorum can be met at all. */
-export function levelsOf(set: PolicySet, book: AddressBook | null, policy: Policy, request: DryRunRequest): { levels: DryRunLevel[]; notes: string[] } {
+export function levelsOf(set: PolicySet, book: AddressBook | null, policy: Policy, request: Pick<DryRunRequest, 'requester' | 'owners'>): { levels: DryRunLevel[]; notes: string[] } {
   const ctx = levelContextOf(set, policy, { requester: request.requester, owners: request.owners, level: 1, votes: [] });
   const notes: string[] = [];
   const levels: DryRunLevel[] = [];
@@ -292,9 +292,14 @@ export function dryRun(set: PolicySet, book: AddressBook | null, request: DryRun
   };
 }
 
-/** Why an approval registered under `policy` could never be decided as things stand; empty when it can. */
-export function quorumWarnings(set: PolicySet, policy: Policy, request: DryRunRequest): string[] {
-  return levelsOf(set, null, policy, request).levels.flatMap((level) => level.problems.map((problem) => `level "${level.name}": ${problem}`));
+/**
+ * Why an approval under `policy` could never be decided as things stand: the problems of its levels from `fromLevel`
+ * (1-based, the open one) on, judged as for a new request; empty when every quorum can be met.
+ */
+export function quorumWarnings(set: PolicySet, policy: Policy, request: Pick<DryRunRequest, 'requester' | 'owners'>, fromLevel = 1): string[] {
+  return levelsOf(set, null, policy, request)
+    .levels.slice(fromLevel - 1)
+    .flatMap((level) => level.problems.map((problem) => `level "${level.name}": ${problem}`));
 }
 
 /** What the dry-run reads from Airflow, as the asking person (their token), so Airflow decides what they may see. */
@@ -341,7 +346,7 @@ export class PolicyDryRuns {
   }
 
   /** Validates a policies file's text and dry-runs each approval against it (nothing is asked of Airflow). */
-  check(text: string, source: string, approvals: readonly CheckedApproval[]): PolicyCheckResult {
+  check(person: Person, text: string, source: string, approvals: readonly CheckedApproval[]): PolicyCheckResult {
     let set: PolicySet;
     try {
       set = parsePolicies(text, source);
@@ -353,7 +358,7 @@ export class PolicyDryRuns {
     const results = approvals.map((a) => ({
       dag_id: a.dag_id,
       task_id: a.task_id,
-      ...dryRun(set, this.book, { ...a, values: { ...a.conf, ...a.params } }, now),
+      ...dryRun(set, this.book, { ...a, values: { ...a.conf, ...a.params }, requester: a.requester === undefined ? person.user : a.requester }, now),
     }));
     return { valid: true, error: null, version: set.version, results };
   }
@@ -377,7 +382,8 @@ export interface CheckedApproval {
   readonly conf: Readonly<Record<string, unknown>>;
   readonly params: Readonly<Record<string, unknown>>;
   readonly options: readonly string[];
-  readonly requester: string | null;
+  /** Who would trigger the run; undefined: the asking person. */
+  readonly requester?: string | null | undefined;
 }
 
 export interface PolicyCheckResult {

@@ -15,7 +15,7 @@ export function policyRoutes(dryRuns: PolicyDryRuns): Router {
 
   router.post('/check', async (req, res) => {
     const body = parse(PolicyCheckRequest, req.body ?? {}, 'body');
-    res.json(PolicyCheck.parse(dryRuns.check(body.policies, body.source, body.approvals)));
+    res.json(PolicyCheck.parse(dryRuns.check(personOf(req), body.policies, body.source, body.approvals)));
   });
 
   return router;

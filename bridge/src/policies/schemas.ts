@@ -31,7 +31,7 @@ const CheckedApproval = z
     conf: Values.default({}),
     params: Values.default({}),
     options: z.array(z.string().min(1)).default([]),
-    requester: z.string().min(1).nullable().default(null),
+    requester: z.string().min(1).nullable().optional().openapi({ description: 'Who would trigger the run: the signed-in person when left out; null for a run nobody triggers' }),
   })
   .strict();
 

@@ -2114,6 +2114,8 @@ export interface components {
             policy: string | null;
             /** @description Why no policy may decide this approval now (a condition that cannot be evaluated, an option without an outcome); votes are refused with 409 policy_error until the file or the data is fixed */
             policy_error: string | null;
+            /** @description Why a pending approval could never be decided as things stand (a level's quorum that the people who may decide cannot meet, see POST /api/v1/policies/dry-run); votes are still counted, escalations and edits to the policies file can make it reachable */
+            warnings: string[];
             /** @description The open level (1-based); the last one once final */
             level: number;
             /** @description Who triggered the run */
@@ -2805,8 +2807,8 @@ export interface components {
                 };
                 /** @default [] */
                 options: string[];
-                /** @default null */
-                requester: string | null;
+                /** @description Who would trigger the run: the signed-in person when left out; null for a run nobody triggers */
+                requester?: string | null;
             }[];
         };
     };

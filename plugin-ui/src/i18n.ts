@@ -93,6 +93,7 @@ export const messages = {
     back: 'Back to approvals',
     requestedBy: (who: string) => `Requested by ${who}`,
     policyError: 'Held: no policy can decide this approval until the policies file or the request is fixed',
+    quorumWarning: 'As things stand, this approval cannot be decided: the people who may decide cannot meet its quorum',
     facts: {
       dag: 'DAG',
       run: 'Run',
@@ -311,6 +312,39 @@ export const messages = {
     delivery: (channel: string, state: string, attempts: number) =>
       `${channel}: ${state} (${plural(attempts, 'attempt', 'attempts')})`,
     fallback: 'fallback',
+  },
+  policyPreview: {
+    title: 'Policy preview',
+    intro: 'Who must approve a task, by when and through which channels, before you trigger the run.',
+    fields: {
+      dag: 'DAG id',
+      task: 'Approval task id',
+      conf: 'Run configuration (JSON)',
+    },
+    preview: 'Preview',
+    failed: 'Could not preview the policy',
+    policy: (name: string) => `Policy: ${name}`,
+    noPolicy: 'No policy would decide this approval',
+    held: 'The approval would be held',
+    reachable: 'Quorum reachable',
+    unreachable: 'Quorum not reachable',
+    level: (position: number, name: string) => `Level ${position}: ${name}`,
+    rule: (rule: string, needed: number) =>
+      rule === 'any' ? 'any one of' : rule === 'n_of' ? `${needed} of` : `${rule} (${needed}) of`,
+    nobody: 'nobody',
+    absent: 'absent',
+    roles: (roles: readonly string[]) => `and anyone with Airflow role ${roles.join(', ')}`,
+    channels: (channels: readonly string[]) => (channels.length === 0 ? 'not notified' : `via ${channels.join(', ')}`),
+    excluded: 'Excluded',
+    deadline: (at: string, action: string) => `Deadline: ${at}, then ${action}`,
+    noDeadline: 'No deadline of its own',
+    slaWarning: (at: string) => `SLA warning at ${at}`,
+    reminders: (every: string) => `Reminders every ${every}`,
+    escalation: (after: string, to: readonly string[]) => `After ${after}: escalates to ${to.join(', ') || 'nobody'}`,
+    breakGlass: (allowed: readonly string[], reviewers: readonly string[]) =>
+      `Break-glass: ${allowed.join(', ')} may bypass; ${reviewers.join(', ')} review`,
+    policies: 'Every policy of the file',
+    notes: 'Good to know',
   },
   errors: {
     unexpected: 'Something went wrong.',

@@ -8,6 +8,7 @@ import { RunActions, TaskActions } from './pages/Actions';
 import { Audit } from './pages/Audit';
 import { Dashboard } from './pages/Dashboard';
 import { Messages } from './pages/Messages';
+import { PolicyPreview } from './pages/PolicyPreview';
 import { Queue } from './pages/Queue';
 import type { PluginProps } from './pluginProps';
 import { queryClient } from './queryClient';
@@ -50,6 +51,7 @@ const apps = {
   'Task actions': app(TaskActions),
   'Approvals dashboard': app(Dashboard),
   Messages: app(Messages),
+  'Policy preview': app(PolicyPreview),
 } satisfies Record<string, ComponentType<PluginProps>>;
 
 // A task instance's page passes taskId; anywhere else the plugin is the inbox.

@@ -35,6 +35,9 @@ export type DeliveryState = Delivery['state'];
 export type DeliveryList = components['schemas']['DeliveryList'];
 export type EscalationList = components['schemas']['EscalationList'];
 export type Escalation = components['schemas']['Escalation'];
+export type DryRunRequest = components['schemas']['DryRunRequest'];
+export type PolicyDryRun = components['schemas']['PolicyDryRun'];
+export type DryRunLevel = components['schemas']['DryRunLevel'];
 export type MessageQuery = NonNullable<paths['/api/v1/messages']['get']['parameters']['query']>;
 export type DeliveriesQuery = NonNullable<paths['/api/v1/deliveries']['get']['parameters']['query']>;
 
@@ -94,6 +97,9 @@ export const listMessages = async (query: MessageQuery): Promise<MessageList> =>
 
 export const listDeliveries = async (query: DeliveriesQuery): Promise<DeliveryList> =>
   (await http.get<DeliveryList>('deliveries', { params: query })).data;
+
+export const dryRunPolicy = async (request: DryRunRequest): Promise<PolicyDryRun> =>
+  (await http.post<PolicyDryRun>('policies/dry-run', request, json)).data;
 
 export const requestAction = async (action: ActionRequest): Promise<ActionConfirmation> =>
   (await http.post<ActionConfirmation>('actions', action, json)).data;

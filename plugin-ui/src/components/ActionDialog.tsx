@@ -67,7 +67,8 @@ type Props = {
   readonly onClose: () => void;
 };
 
-const parseObject = (text: string): { value?: Record<string, unknown>; error?: string } => {
+/** A JSON object typed by a person (empty: `{}`), or why it is not one. */
+export const parseObject = (text: string): { value?: Record<string, unknown>; error?: string } => {
   if (text.trim() === '') {
     return { value: {} };
   }

@@ -2,6 +2,7 @@ import { actionsHandlers } from './actions';
 import { approvalsHandlers, escalationsHandlers } from './approvals';
 import { auditHandlers } from './audit';
 import { messagesHandlers } from './messages';
+import { policiesHandlers } from './policies';
 import { queueHandlers } from './queue';
 import { statsHandlers } from './stats';
 
@@ -11,6 +12,7 @@ export const handlers = [
   ...auditHandlers,
   ...statsHandlers,
   ...messagesHandlers,
+  ...policiesHandlers,
   ...queueHandlers,
   ...escalationsHandlers,
   ...approvalsHandlers,

@@ -322,6 +322,7 @@ export const messages = {
       conf: 'Run configuration (JSON)',
     },
     preview: 'Preview',
+    previewPolicy: 'Preview policy',
     failed: 'Could not preview the policy',
     policy: (name: string) => `Policy: ${name}`,
     noPolicy: 'No policy would decide this approval',

@@ -85,6 +85,7 @@ describe('dry-run: which policy and why', () => {
   it('says when a matching policy gives an option no outcome', () => {
     const result = dryRun(set, null, request({ values: { amount: 1 }, options: ['Ship it'] }), NOW);
     expect(result.policies[4]).toMatchObject({ name: 'standard', verdict: 'no_outcome' });
+    expect(result.policies[5]).toMatchObject({ name: 'catch-all', verdict: 'not_reached' });
     expect(result.policy_error).toContain('"Ship it"');
   });
 
@@ -239,7 +240,7 @@ describe('dry-run: the clock, break-glass and channels', () => {
 
   it('counts the deadline, reminders and escalations from now, with whom each escalation adds', () => {
     const result = dryRun(set, null, request(), NOW);
-    expect(result.deadline).toEqual({ due_at: '2026-12-04T10:02:00.000Z', action: 'escalate', sla_warning_at: '2026-12-04T10:01:45.000Z', escalate_to: ['carol', 'carol', 'admin', 'role:op'] });
+    expect(result.deadline).toEqual({ due_at: '2026-12-04T10:02:00.000Z', action: 'escalate', sla_warning_at: '2026-12-04T10:01:45.000Z', escalate_to: ['carol', 'admin', 'role:op'] });
     expect(result.reminders).toEqual({ every: '20s', first_at: '2026-12-04T10:00:20.000Z' });
     expect(result.escalations).toEqual([
       { after: '30s', at: '2026-12-04T10:00:30.000Z', to: ['carol'] },

@@ -29,7 +29,7 @@ export interface PolicyVerdict {
   readonly name: string;
   /**
    * matched: it decides; shadowed: it matches too but comes later; condition_error and no_outcome: it would hold the
-   * approval; not_reached: the search stopped at a condition error before it; else the criterion it misses.
+   * approval; not_reached: the search stopped at such an error before it; else the criterion it misses.
    */
   readonly verdict: 'matched' | 'shadowed' | 'dag_id' | 'task_id' | 'tags' | 'condition_false' | 'condition_error' | 'no_outcome' | 'not_reached';
   readonly detail: string;
@@ -95,7 +95,7 @@ export function verdicts(set: PolicySet, request: PolicyRequest): PolicyVerdict[
       if (result.on === 'when') return { name, verdict: 'condition_false', detail: `when "${policy.match?.when?.source}" is false` };
       return { name, verdict: result.on, detail: `${result.on} does not match "${globOf(policy, result.on)}"` };
     }
-    if (stopped === 'error') return { name, verdict: 'not_reached', detail: 'the search stops at a condition error, so a laxer policy is never chosen' };
+    if (stopped === 'error') return { name, verdict: 'not_reached', detail: 'the search stops at the policy error above, so a laxer policy is never chosen' };
     if (stopped === 'match') {
       // It would match too, but the first match wins: it never applies to this request.
       return { name, verdict: 'shadowed', detail: 'matches too, but an earlier policy comes first (first match wins)' };
@@ -104,8 +104,8 @@ export function verdicts(set: PolicySet, request: PolicyRequest): PolicyVerdict[
       stopped = 'error';
       return { name, verdict: 'condition_error', detail: conditionError(policy, result.error) };
     }
-    stopped = 'match';
     const unknown = unknownOptionsError(set, policy, request.options);
+    stopped = unknown ? 'error' : 'match';
     if (unknown) return { name, verdict: 'no_outcome', detail: unknown };
     return { name, verdict: 'matched', detail: 'the first policy that matches' };
   });
@@ -250,7 +250,7 @@ function deadlineOf(set: PolicySet, policy: Policy, request: DryRunRequest, now:
     due_at: due.toISOString(),
     action: typeof action === 'object' ? `answer ${action.option}` : action,
     sla_warning_at: slaWarningAt(policy, now)?.toISOString() ?? null,
-    escalate_to: action === 'escalate' ? deadlineEscalationTargets(set, policy, request.requester, 1) : [],
+    escalate_to: action === 'escalate' ? [...new Set(deadlineEscalationTargets(set, policy, request.requester, 1))] : [],
   };
 }
 

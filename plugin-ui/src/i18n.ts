@@ -344,7 +344,8 @@ export const messages = {
     escalation: (after: string, to: readonly string[]) => `After ${after}: escalates to ${to.join(', ') || 'nobody'}`,
     breakGlass: (allowed: readonly string[], reviewers: readonly string[]) =>
       `Break-glass: ${allowed.join(', ')} may bypass; ${reviewers.join(', ')} review`,
-    policies: 'Every policy of the file',
+    policies: 'The policies that could apply',
+    elsewhere: (count: number) => `and ${plural(count, 'policy', 'policies')} for other DAGs or tasks`,
     notes: 'Good to know',
   },
   errors: {

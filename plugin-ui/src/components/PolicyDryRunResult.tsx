@@ -6,6 +6,11 @@ import { messages } from '../i18n';
 const strings = messages.policyPreview;
 const at = messages.common.dateTime;
 
+// Policies for other DAGs or tasks say nothing about this request but that they are not its policy.
+const OTHER_TASK = new Set(['dag_id', 'task_id']);
+const relevant = (result: PolicyDryRun) => result.policies.filter((policy) => !OTHER_TASK.has(policy.verdict));
+const elsewhere = (result: PolicyDryRun) => result.policies.length - relevant(result).length;
+
 const Level = ({ level, position }: { readonly level: DryRunLevel; readonly position: number }) => (
   <Stack gap="2" borderWidth="1px" borderRadius="md" p="3" role="group" aria-label={strings.level(position, level.name)}>
     <HStack gap="2">
@@ -91,7 +96,7 @@ export const PolicyDryRunResult = ({ result }: { readonly result: PolicyDryRun }
     <Stack gap="1">
       <Heading size="sm">{strings.policies}</Heading>
       <List.Root ps="4">
-        {result.policies.map((policy) => (
+        {relevant(result).map((policy) => (
           <List.Item key={policy.name}>
             <Text as="span" fontWeight={policy.verdict === 'matched' ? 'bold' : undefined}>
               {policy.name}
@@ -100,6 +105,7 @@ export const PolicyDryRunResult = ({ result }: { readonly result: PolicyDryRun }
           </List.Item>
         ))}
       </List.Root>
+      {elsewhere(result) > 0 ? <Text color="fg.muted">{strings.elsewhere(elsewhere(result))}</Text> : undefined}
     </Stack>
     {result.notes.length > 0 ? (
       <Stack gap="1">

@@ -9,12 +9,14 @@ type Person = DryRunLevel['groups'][number]['people'][number];
 
 const person = (user: string, channels: Person['channels'] = ['messages', 'email']): Person => ({ user, absent: false, channels, undeliverable: [] });
 
-const policies = (matched: string) =>
-  ['payments-large', 'payments'].map((name) => ({
+const policies = (matched: string): PolicyDryRun['policies'] => [
+  { name: 'reports', verdict: 'dag_id', detail: 'dag_id does not match "reports_*"' },
+  ...['payments-large', 'payments'].map((name): PolicyDryRun['policies'][number] => ({
     name,
-    verdict: name === matched ? ('matched' as const) : matched === 'payments-large' ? ('shadowed' as const) : ('condition_false' as const),
+    verdict: name === matched ? 'matched' : matched === 'payments-large' ? 'shadowed' : 'condition_false',
     detail: name === matched ? 'the first policy that matches' : 'when "amount >= 10000" is false',
-  }));
+  })),
+];
 
 /** What the bridge would answer for the payments DAG: routed by the conf's amount, like the reference policies. */
 const paymentsDryRun = (amount: number): PolicyDryRun => {

@@ -35,6 +35,8 @@ describe('Policy preview', () => {
     expect(screen.getByText('Reminders every 20m')).toBeInTheDocument();
     expect(screen.getByText('After 30m: escalates to erin')).toBeInTheDocument();
     expect(screen.getByText(': when "amount >= 10000" is false', { exact: false })).toBeInTheDocument();
+    expect(screen.getByText('and 1 policy for other DAGs or tasks')).toBeInTheDocument();
+    expect(screen.queryByText('reports')).not.toBeInTheDocument();
     expect(sent.filter((r) => r.method === 'POST').map((r) => r.body)).toEqual([
       { dag_id: 'payments', task_id: 'approve', map_index: -1, conf: { amount: 400 }, params: {}, options: [] },
     ]);

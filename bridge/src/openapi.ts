@@ -230,7 +230,7 @@ export function openApiDocument(mounted: MountedRoutes = EVERY_ROUTE) {
     summary: 'Validate the text of a policies file and dry-run approval tasks against it (Airflow is not asked; nothing is changed)',
     security,
     request: { body: requiredBody('application/json', PolicyCheckRequest) },
-    responses: { 200: json(PolicyCheck, 'Whether the file is valid, and each approval task dry-run against it'), ...errors(400, 401) },
+    responses: { 200: json(PolicyCheck, 'Whether the file is valid, and each approval task dry-run against it'), ...errors(400, 401, 413) },
   });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

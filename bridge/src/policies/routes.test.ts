@@ -138,6 +138,8 @@ describe('policy routes', () => {
       const res = await check({ policies: 'version: 1', approvals: [{ dag_id: 'd' }] });
       expect(res.status).toBe(400);
       expect(res.body.error.field).toBe('approvals.0.task_id');
+      // An over-long file is refused by its schema, before the body limit would answer 413.
+      expect((await check({ policies: 'a'.repeat(100_001) })).body.error).toMatchObject({ code: 'bad_request', field: 'policies' });
     });
   });
 });

@@ -37,9 +37,10 @@ const CheckedApproval = z
 
 export const PolicyCheckRequest = z
   .object({
-    policies: z.string().min(1).max(1_000_000).openapi({ description: 'The text of a policies file (YAML)' }),
+    // Well inside the bridge's 256 kB JSON body limit, so an over-long file is refused here, naming the field.
+    policies: z.string().min(1).max(100_000).openapi({ description: 'The text of a policies file (YAML)' }),
     source: z.string().min(1).max(500).default('policies.yaml').openapi({ description: 'The file name errors are reported under' }),
-    approvals: z.array(CheckedApproval).max(1000).default([]).openapi({ description: 'Approval tasks to dry-run against the file (from the DAGs folder)' }),
+    approvals: z.array(CheckedApproval).max(500).default([]).openapi({ description: 'Approval tasks to dry-run against the file (from the DAGs folder)' }),
   })
   .strict()
   .openapi('PolicyCheckRequest');

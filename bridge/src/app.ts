@@ -24,6 +24,8 @@ import type { Authenticator } from './identity/dag-access.js';
 import { redactUrl } from './logging.js';
 import type { Metrics } from './metrics/registry.js';
 import { policyChangeRoutes } from './policies/changes/routes.js';
+import type { PolicyDryRuns } from './policies/dry-run.js';
+import { policyRoutes } from './policies/routes.js';
 import type { PolicyChanges } from './policies/changes/service.js';
 import { queueRoutes } from './queue/routes.js';
 import type { Receipts } from './receipts/receipt.js';
@@ -62,6 +64,8 @@ export interface AppDeps {
   channels?: { routes(contract: Contract): void };
   /** Four-eyes on policy changes; null when the policies file decides alone. */
   policyChanges?: PolicyChanges | null;
+  /** Policy previews (dry-run) and checks of a policies file. */
+  policyDryRuns: PolicyDryRuns;
 }
 
 /**
@@ -99,6 +103,7 @@ export function createApp(deps: AppDeps) {
   deliverySignalRoutes(contract, deps.service, deps.db);
   receiptRoutes(contract, deps.service, deps.receipts);
   deps.channels?.routes(contract);
+  policyRoutes(contract, deps.policyDryRuns);
   if (deps.policyChanges) policyChangeRoutes(contract, deps.policyChanges);
   const openapi = openApiDocument(contract.endpoints);
 

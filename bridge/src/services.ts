@@ -29,6 +29,8 @@ import { SqlPolicyVersionStore } from './policies/changes/store.js';
 import { computeStats } from './stats/service.js';
 import { type Db, ping } from './store/db.js';
 import { EFFECTS_CHANNEL, PgListener } from './store/wakeups.js';
+import { AddressBook } from './deliveries/addresses.js';
+import { PolicyDryRuns } from './policies/dry-run.js';
 
 // Below a load balancer's check timeout (the scale-out profile's HAProxy waits 10 s).
 const READINESS_TIMEOUT_MS = 3000;
@@ -215,6 +217,7 @@ export function createServices(db: Db, given: PolicySource, config: ServicesConf
     ...(channels ? { channels } : {}),
     serviceToken: config.serviceToken,
     registrations: new RegistrationVerifier(airflow, config.airflowUsername),
+    policyDryRuns: new PolicyDryRuns(policies, settings ? new AddressBook(settings.config) : null, (token) => new AirflowClient(config.airflowUrl, { token }), now),
     rateLimitPerMinute: config.rateLimitPerMinute,
     signalsDir,
     readiness,

@@ -9,6 +9,7 @@ import { Audit } from './pages/Audit';
 import { Dashboard } from './pages/Dashboard';
 import { Messages } from './pages/Messages';
 import { Policies } from './pages/Policies';
+import { PolicyPreview } from './pages/PolicyPreview';
 import { Queue } from './pages/Queue';
 import type { PluginProps } from './pluginProps';
 import { queryClient } from './queryClient';
@@ -52,6 +53,7 @@ const apps = {
   'Approvals dashboard': app(Dashboard),
   Messages: app(Messages),
   Policies: app(Policies),
+  'Policy preview': app(PolicyPreview),
 } satisfies Record<string, ComponentType<PluginProps>>;
 
 // A task instance's page passes taskId; anywhere else the plugin is the inbox.

@@ -17,7 +17,7 @@ export type EventLog = components['schemas']['EventLogResponse'];
 type EventLogCollection = components['schemas']['EventLogCollectionResponse'];
 type DagCollection = components['schemas']['DAGCollectionResponse'];
 type TokenResponse = authComponents['schemas']['LoginResponse'];
-type Task = components['schemas']['TaskResponse'];
+export type Task = components['schemas']['TaskResponse'];
 
 /** Identifies one task instance in Airflow's REST API. */
 export interface TaskInstanceKey {
@@ -104,6 +104,11 @@ export class AirflowClient {
   async runTaskInstances(dagId: string, runId: string): Promise<TaskInstance[]> {
     const path = `/api/v2/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances`;
     return (await this.http.get<TaskInstanceCollection>(path, { params: { limit: 1000 } })).data.task_instances;
+  }
+
+  /** One task of the DAG's current version. */
+  async getTask(dagId: string, taskId: string): Promise<Task> {
+    return (await this.http.get<Task>(`/api/v2/dags/${seg(dagId)}/tasks/${seg(taskId)}`)).data;
   }
 
   /** The ids of the tasks directly downstream of one task in the DAG's current version. */

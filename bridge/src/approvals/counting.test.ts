@@ -296,4 +296,29 @@ ${deadline}    levels:
       expect(approval).toMatchObject({ due_at: '2026-11-25T10:30:00.000Z', policy_due_at: '2026-11-25T11:00:00.000Z' });
     });
   });
+  describe('a quorum that cannot be met', () => {
+    const PAIR = `  - name: pair
+    levels:
+      - { name: first, approvers: [group:level1], rule: any }
+      - { name: both, approvers: [group:level1, group:level2], rule: { n_of: 3 } }
+`;
+
+    it('is registered all the same, with warnings in the audit entry and on the approval until escalation or the file makes it reachable', async () => {
+      const id = await start(PAIR);
+      const warning = 'level "both": "both" needs 3 of alice, bob';
+      const registered = (await bridge.trail.list({ limit: 10 })).items.find((e) => e.action === 'approval.registered');
+      expect(registered?.details).toMatchObject({ policy: 'pair', warnings: [warning] });
+      expect(await view(id)).toMatchObject({ state: 'pending', policy_error: null, warnings: [warning] });
+      expect((await vote('alice', id, { option: 'Approve' })).body).toMatchObject({ level: 2, warnings: [warning] });
+      bridge.setPolicies(policiesWith(PAIR.replace('n_of: 3', 'n_of: 2')));
+      expect((await view(id)).warnings).toEqual([]);
+    });
+
+    it('a reachable one has none, and the audit entry says nothing of them', async () => {
+      const id = await start(PAIR.replace('n_of: 3', 'n_of: 1'));
+      expect((await view(id)).warnings).toEqual([]);
+      const registered = (await bridge.trail.list({ limit: 10 })).items.find((e) => e.action === 'approval.registered');
+      expect(registered?.details).not.toHaveProperty('warnings');
+    });
+  });
 });

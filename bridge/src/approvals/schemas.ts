@@ -101,6 +101,9 @@ export const Approval = z
     policy_error: z.string().nullable().openapi({
       description: 'Why no policy may decide this approval now (a condition that cannot be evaluated, an option without an outcome); votes are refused with 409 policy_error until the file or the data is fixed',
     }),
+    warnings: z.array(z.string()).openapi({
+      description: "Why a pending approval could never be decided as things stand (a level's quorum that the people who may decide cannot meet, see POST /api/v1/policies/dry-run); votes are still counted, escalations and edits to the policies file can make it reachable",
+    }),
     level: z.number().int().openapi({ description: 'The open level (1-based); the last one once final' }),
     requester: z.string().nullable().openapi({ description: 'Who triggered the run' }),
     votes: z.array(Vote),

@@ -23,6 +23,7 @@ import {
   resolvePolicy,
   selectPolicy,
 } from '../policies/index.js';
+import { quorumWarnings } from '../policies/dry-run.js';
 import type { NewAuditEntry } from '../audit/trail.js';
 import { type Receipts, receiptDigest, receiptLine } from '../receipts/receipt.js';
 import { type ReviewedContent, contentDigest } from './content.js';
@@ -97,7 +98,7 @@ export function decisionNote(state: ApprovalState, approval: StoredApproval, pol
   return [`airgate: ${state} (policy ${approval.policy ?? 'none'} @ ${policyVersion})`, receiptLine(receipt, approval.content_digest), ...lines].join('\n');
 }
 
-export type ApprovalView = StoredApproval & Pick<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass'>;
+export type ApprovalView = StoredApproval & Pick<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass' | 'warnings'>;
 
 /** What a break-glass review's task id ends with: `@` is no character of an Airflow task id (KEY_REGEX, airflow/sdk/definitions/_internal/node.py:37), so none collides. */
 export const REVIEW_TASK_SUFFIX = '@review';
@@ -130,8 +131,10 @@ export class ApprovalService {
     const { policy, policy_error } = resolvePolicy(set, request);
     const due = policy ? dueAt(policy, new Date(request.created_at)) : null;
     const timeout_at = request.timeout_at ? new Date(request.timeout_at).toISOString() : null;
+    // Registered all the same (escalations or an edit of the file may still make it decidable), but audited and shown.
+    const warnings = policy ? quorumWarnings(set, policy, { requester: request.requester, owners: request.owners ?? [] }) : [];
     const { approval, created } = await this.store.register(
-      { ...request, timeout_at, policy: policy?.name ?? null, policy_version: set.version, due_at: due?.toISOString() ?? null, policy_error },
+      { ...request, timeout_at, policy: policy?.name ?? null, policy_version: set.version, due_at: due?.toISOString() ?? null, policy_error, warnings },
       channel,
     );
     if (created) this.onEvent({ kind: 'registered', approval });
@@ -195,14 +198,19 @@ export class ApprovalService {
     const held = approval.state === 'pending' ? policy_error : null;
     const option_outcomes = optionOutcomes(set, policy, approval.options);
     const break_glass = approval.state === 'pending' && policy?.break_glass !== undefined;
-    if (!policy) return { ...approval, progress: null, policy_error: held, option_outcomes, break_glass };
+    if (!policy) return { ...approval, progress: null, policy_error: held, option_outcomes, break_glass, warnings: [] };
     const level = this.levelOf(policy, approval, escalated);
+    const open = Math.min(approval.level, policy.levels.length);
+    // Judged with the open level as escalations widened it: someone they added may be who makes the quorum.
+    const widened = { ...policy, levels: policy.levels.map((l, i) => (i === open - 1 ? level : l)) };
+    const warnings = approval.state === 'pending' ? quorumWarnings(set, widened, approval, open) : [];
     const tally = this.tally(set, policy, level, approval);
     return {
       ...approval,
       policy_error: null,
       option_outcomes,
       break_glass,
+      warnings,
       progress: {
         levels: policy.levels.length,
         level_name: level.name,

@@ -46,9 +46,11 @@ export interface ApprovalRegistrationRecord extends ApprovalRequest {
   due_at: string | null;
   /** Why no policy may decide it, recorded with the registration (the view re-evaluates it). */
   policy_error?: string | null;
+  /** Why its policy's quorum cannot be met as things stand (quorumWarnings), recorded with the registration. */
+  warnings?: string[];
 }
 
-export interface StoredApproval extends Omit<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass'> {
+export interface StoredApproval extends Omit<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass' | 'warnings'> {
   try_number: number;
   /** The policy's own deadline (what the deadline timer fires at); `due_at` is the earliest of it and `timeout_at`. */
   policy_due_at: string | null;
@@ -275,6 +277,7 @@ async function insertApproval(tx: Transaction<Database>, trail: AuditTrail, requ
         policy: request.policy,
         policy_version: request.policy_version,
         ...(request.policy_error ? { policy_error: request.policy_error } : {}),
+        ...(request.warnings?.length ? { warnings: request.warnings } : {}),
         ...(request.external ? { external: true } : {}),
         ...(request.signals?.length ? { signals: request.signals } : {}),
         ...(request.review_of ? { review_of: request.review_of } : {}),

@@ -35,9 +35,12 @@ export interface DueEscalation {
   readonly at: Date;
 }
 
+/** Every escalation step with when it falls, in order. */
+export function escalationSchedule(policy: Policy, createdAt: Date): DueEscalation[] {
+  return (policy.escalation ?? []).map((step, index) => ({ index, step, at: after(createdAt, step.after) }));
+}
+
 /** The escalation steps whose time has come by `now`, in order; the caller skips those it already fired. */
 export function escalationDue(policy: Policy, createdAt: Date, now: Date): DueEscalation[] {
-  return (policy.escalation ?? [])
-    .map((step, index) => ({ index, step, at: after(createdAt, step.after) }))
-    .filter((due) => due.at <= now);
+  return escalationSchedule(policy, createdAt).filter((due) => due.at <= now);
 }

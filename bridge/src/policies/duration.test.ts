@@ -9,6 +9,12 @@ describe('parseDuration', () => {
   it('refuses anything else', () => {
     expect(['0s', '1.5h', '2 hours', '10', '1w', '-1h', ''].map(parseDuration)).toEqual([null, null, null, null, null, null, null]);
   });
+
+  it('refuses a duration no deadline date could hold', () => {
+    expect(parseDuration('36500d')).toBe(36_500 * 86_400_000);
+    expect(parseDuration('36501d')).toBeNull();
+    expect(parseDuration('99999999999999d')).toBeNull();
+  });
 });
 
 describe('formatDuration', () => {

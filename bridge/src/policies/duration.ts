@@ -4,10 +4,14 @@ const DURATION = /^([1-9]\d*)([smhd])$/;
 
 export const DURATION_HINT = 'expected a duration like 30s, 15m, 2h, 1d';
 
-/** Milliseconds in a policy duration (`30s`, `15m`, `2h`, `1d`), or null when the text is not one. */
+// Every deadline is a date: beyond about a hundred years from now one would no longer be a valid one.
+const MAX_DURATION_MS = 36_500 * UNIT_MS.d;
+
+/** Milliseconds in a policy duration (`30s`, `15m`, `2h`, `1d`, at most 36500d), or null when the text is not one. */
 export function parseDuration(text: string): number | null {
   const found = DURATION.exec(text.trim());
-  return found ? Number(found[1]) * UNIT_MS[found[2] as Unit] : null;
+  const ms = found ? Number(found[1]) * UNIT_MS[found[2] as Unit] : null;
+  return ms !== null && ms <= MAX_DURATION_MS ? ms : null;
 }
 
 /** A duration as people read it in messages and the audit trail: the largest unit that divides it (`8s`, `2m`, `1h`). */

@@ -54,6 +54,12 @@ describe('parsePolicies', () => {
     expect(policy.levels[0]).toEqual({ name: 'l', approvers: [{ kind: 'user', name: 'alice' }], rule: 'any' });
   });
 
+  it('refuses an alias bomb as a problem of the file', () => {
+    const nine = (ref: string) => `[${Array(9).fill(ref).join(', ')}]`;
+    const bomb = `a: &a ${nine('x')}\nb: &b ${nine('*a')}\nc: &c ${nine('*b')}\nd: &d ${nine('*c')}\ne: ${nine('*d')}\n`;
+    expect(problem(bomb)).toMatch(/^policies\.yaml:1:1: Excessive alias count/);
+  });
+
   it('versions a set by the hash of its text', () => {
     const text = 'version: 1\npolicies:\n  - name: p\n    levels:\n      - { name: l, approvers: [user:alice] }\n';
     expect(parsePolicies(text).version).toBe(parsePolicies(text).version);

@@ -91,7 +91,14 @@ export function parsePolicies(text: string, source = 'policies.yaml'): PolicySet
   };
   const syntax = doc.errors[0];
   if (syntax) throw fail(syntax.pos[0], [], syntax.message);
-  const result = PolicyFileSchema.safeParse(doc.toJS());
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (err) {
+    // The yaml library refuses to expand an alias bomb (a resource-exhaustion attack) here, not while parsing.
+    throw fail(0, [], (err as Error).message);
+  }
+  const result = PolicyFileSchema.safeParse(data);
   if (!result.success) {
     const first = firstProblem(doc, result.error.issues) ?? { offset: 0, path: [], detail: result.error.message };
     throw fail(first.offset, first.path, first.detail);

@@ -23,17 +23,33 @@ export type PolicyResolution =
   | { readonly policy: Policy; readonly policy_error: null }
   | { readonly policy: null; readonly policy_error: string | null };
 
-type MatchResult = boolean | { readonly error: string };
+/** How one policy's `match` meets a request: it matches, which criterion it misses, or why its condition cannot be evaluated. */
+export type PolicyMatchResult =
+  | { readonly kind: 'match' }
+  | { readonly kind: 'mismatch'; readonly on: 'dag_id' | 'task_id' | 'tags' | 'when' }
+  | { readonly kind: 'error'; readonly error: string };
 
-function matches(match: PolicyMatch | undefined, request: PolicyRequest): MatchResult {
-  if (!match) return true;
-  if (match.dag_id && !match.dag_id.test(request.dag_id)) return false;
-  if (match.task_id && !match.task_id.test(request.task_id)) return false;
-  if (match.tags && !match.tags.every((tag) => request.tags.includes(tag))) return false;
-  if (!match.when) return true;
+export function matchOf(match: PolicyMatch | undefined, request: PolicyRequest): PolicyMatchResult {
+  if (!match) return { kind: 'match' };
+  if (match.dag_id && !match.dag_id.test(request.dag_id)) return { kind: 'mismatch', on: 'dag_id' };
+  if (match.task_id && !match.task_id.test(request.task_id)) return { kind: 'mismatch', on: 'task_id' };
+  if (match.tags && !match.tags.every((tag) => request.tags.includes(tag))) return { kind: 'mismatch', on: 'tags' };
+  if (!match.when) return { kind: 'match' };
   const result = match.when.evaluate(request.values);
-  return result.ok ? result.match : { error: result.error };
+  if (!result.ok) return { kind: 'error', error: result.error };
+  return result.match ? { kind: 'match' } : { kind: 'mismatch', on: 'when' };
 }
+
+/** Why `policy` matched but may not decide the request: an option it gives no outcome; null when it may. */
+export function unknownOptionsError(set: PolicySet, policy: Policy, options: readonly string[]): string | null {
+  const unknown = options.filter((option) => outcomeOf(set.options, policy, option) === null);
+  if (unknown.length === 0) return null;
+  const names = unknown.map((option) => `"${option}"`).join(', ');
+  return `policy "${policy.name}" gives no outcome (approve or reject) to ${names}: add it under options`;
+}
+
+/** The error that holds an approval when `policy`'s condition cannot be evaluated. */
+export const conditionError = (policy: Policy, error: string): string => `policy "${policy.name}": cannot evaluate ${error}`;
 
 /** First match wins; a condition error stops the search there, so it cannot select a laxer policy. */
 export function resolvePolicy(set: PolicySet, request: PolicyRequest): PolicyResolution {
@@ -43,14 +59,11 @@ export function resolvePolicy(set: PolicySet, request: PolicyRequest): PolicyRes
     return { policy: reviewPolicy({ ...bypassed, break_glass: bypassed.break_glass }), policy_error: null };
   }
   for (const policy of set.policies) {
-    const result = matches(policy.match, request);
-    if (result === false) continue;
-    if (result !== true) return { policy: null, policy_error: `policy "${policy.name}": cannot evaluate ${result.error}` };
-    const unknown = request.options.filter((option) => outcomeOf(set.options, policy, option) === null);
-    if (unknown.length > 0) {
-      const names = unknown.map((option) => `"${option}"`).join(', ');
-      return { policy: null, policy_error: `policy "${policy.name}" gives no outcome (approve or reject) to ${names}: add it under options` };
-    }
+    const result = matchOf(policy.match, request);
+    if (result.kind === 'mismatch') continue;
+    if (result.kind === 'error') return { policy: null, policy_error: conditionError(policy, result.error) };
+    const unknown = unknownOptionsError(set, policy, request.options);
+    if (unknown) return { policy: null, policy_error: unknown };
     return { policy, policy_error: null };
   }
   return { policy: null, policy_error: null };

@@ -49,7 +49,15 @@ export function levelContextOf(set: PolicySet, policy: Policy, approval: JudgedA
 
 /** Whether `user` may decide at all: not as the requester (unless self-approval is on), not barred by segregation. */
 export function mayDecide(ctx: LevelContext, user: string): boolean {
-  return (ctx.policy.self_approval || !requestersOf(ctx).includes(user)) && segregationBars(ctx, user) === null;
+  return barredFrom(ctx, user) === null;
+}
+
+/** Why `user` may not decide at all (self-approval, then segregation of duties); null when they may. */
+export function barredFrom(ctx: LevelContext, user: string): string | null {
+  if (!ctx.policy.self_approval && requestersOf(ctx).includes(user)) {
+    return `policy "${ctx.policy.name}" does not let ${user}, ${ctx.requester === null ? 'who counts as requester of this unattended run' : 'the requester'}, approve their own request`;
+  }
+  return segregationBars(ctx, user);
 }
 
 /** The people `refs` name: the DAG's owners, users, and the members of groups. */
@@ -75,7 +83,7 @@ export function requestersOf(ctx: LevelContext): string[] {
 }
 
 /** Why the policy's segregation of duties bars `user` from deciding this approval; null when it does not. */
-function segregationBars(ctx: LevelContext, user: string): string | null {
+export function segregationBars(ctx: LevelContext, user: string): string | null {
   const rule = ctx.policy.segregation;
   if (!rule) return null;
   if (peopleOf(ctx, rule.excluded ?? []).includes(user)) return `policy "${ctx.policy.name}" excludes ${user} from deciding it`;
@@ -131,7 +139,7 @@ const groupsOf = (level: Level): readonly ApproverGroup[] => (isParallel(level) 
  * votes count towards the rule but M is the known people only. At least one approval is always needed, so an
  * empty group never approves by itself.
  */
-function needed(rule: Rule, known: number): number {
+export function approvalsNeeded(rule: Rule, known: number): number {
   if (rule === 'any') return 1;
   if (rule === 'majority') return Math.floor(known / 2) + 1;
   if (rule === 'unanimous') return Math.max(known, 1);
@@ -152,7 +160,7 @@ function tally(group: ApproverGroup, latest: readonly LevelVote[], ctx: LevelCon
   const byChoice = new Map<string, number>();
   for (const vote of votes.filter((v) => !v.rejecting)) byChoice.set(vote.choice, (byChoice.get(vote.choice) ?? 0) + 1);
   const [leading, approvals] = [...byChoice].reduce<[string | null, number]>((best, entry) => (entry[1] > best[1] ? entry : best), [null, 0]);
-  const counted = { needed: needed(group.rule, known.length), approvals, rejections, choice: null };
+  const counted = { needed: approvalsNeeded(group.rule, known.length), approvals, rejections, choice: null };
   if (policy.reject === 'any' && rejections > 0) return { ...counted, status: 'rejected' };
   if (approvals >= counted.needed) return { ...counted, status: 'approved', choice: leading };
   // Quorum mode rejects once enough known approvers said no that the rule can't be met. Role holders are an

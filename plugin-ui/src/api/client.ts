@@ -40,6 +40,9 @@ export type PolicyVersion = components['schemas']['PolicyVersion'];
 export type ProposePolicyChange = components['schemas']['ProposePolicyChange'];
 export type PolicyDecision = components['schemas']['PolicyDecision'];
 export type Receipt = components['schemas']['Receipt'];
+export type DryRunRequest = components['schemas']['DryRunRequest'];
+export type PolicyDryRun = components['schemas']['PolicyDryRun'];
+export type DryRunLevel = components['schemas']['DryRunLevel'];
 export type MessageQuery = NonNullable<paths['/api/v1/messages']['get']['parameters']['query']>;
 export type DeliveriesQuery = NonNullable<paths['/api/v1/deliveries']['get']['parameters']['query']>;
 
@@ -133,6 +136,9 @@ export const listMessages = (query: MessageQuery): Promise<MessageList> =>
 
 export const listDeliveries = (query: DeliveriesQuery): Promise<DeliveryList> =>
   ok(bridge.GET('/api/v1/deliveries', { params: { query } }));
+
+export const dryRunPolicy = (request: DryRunRequest): Promise<PolicyDryRun> =>
+  ok(bridge.POST('/api/v1/policies/dry-run', { body: request }));
 
 export const requestAction = (action: ActionRequest): Promise<ActionConfirmation> =>
   ok(bridge.POST('/api/v1/actions', { body: action }));

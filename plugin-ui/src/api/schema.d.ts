@@ -2113,6 +2113,149 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/policies/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Policy preview: who would have to approve this task, by when, through which channels, and whether the quorum can be met, before a run is triggered */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DryRunRequest"];
+                };
+            };
+            responses: {
+                /** @description The dry-run under the policies in force now */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PolicyDryRun"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate the text of a policies file and dry-run approval tasks against it (Airflow is not asked; nothing is changed) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PolicyCheckRequest"];
+                };
+            };
+            responses: {
+                /** @description Whether the file is valid, and each approval task dry-run against it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PolicyCheck"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 413 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/policies": {
         parameters: {
             query?: never;
@@ -2570,6 +2713,8 @@ export interface components {
             policy: string | null;
             /** @description Why no policy may decide this approval now (a condition that cannot be evaluated, an option without an outcome); votes are refused with 409 policy_error until the file or the data is fixed */
             policy_error: string | null;
+            /** @description Why a pending approval could never be decided as things stand (a level's quorum that the people who may decide cannot meet, see POST /api/v1/policies/dry-run); votes are still counted, escalations and edits to the policies file can make it reachable */
+            warnings: string[];
             /** @description The open level (1-based); the last one once final */
             level: number;
             /** @description Who triggered the run */
@@ -3181,6 +3326,162 @@ export interface components {
             params_input?: {
                 [key: string]: unknown;
             };
+        };
+        PolicyDryRun: {
+            /** @description The policy that would decide the approval; null when none would */
+            policy: string | null;
+            /** @description Why the approval would be held (as registration records it): a condition that cannot be evaluated, an option without an outcome */
+            policy_error: string | null;
+            policy_version: string;
+            /** @description Every policy of the file, in order, with why it does or does not take the request */
+            policies: {
+                name: string;
+                /** @enum {string} */
+                verdict: "matched" | "shadowed" | "dag_id" | "task_id" | "tags" | "condition_false" | "condition_error" | "no_outcome" | "not_reached";
+                detail: string;
+            }[];
+            levels: components["schemas"]["DryRunLevel"][];
+            /** @description The policy's deadline counted from now; null without one */
+            deadline: {
+                /** Format: date-time */
+                due_at: string;
+                /** @description reject, approve, fail, escalate or "answer OPTION" */
+                action: string;
+                /** Format: date-time */
+                sla_warning_at: string | null;
+                escalate_to: string[];
+            } | null;
+            reminders: {
+                every: string;
+                /** Format: date-time */
+                first_at: string | null;
+            } | null;
+            escalations: {
+                after: string;
+                /** Format: date-time */
+                at: string;
+                to: string[];
+            }[];
+            break_glass: {
+                allowed: string[];
+                reviewers: string[];
+            } | null;
+            /** @description The policy's notification route (besides `messages`); null when the bridge has no channels */
+            notifications: {
+                channels: ("messages" | "email" | "slack" | "teams" | "webhook")[];
+                /** @enum {string} */
+                fallback: "messages" | "email" | "slack" | "teams" | "webhook";
+            } | null;
+            /** @description Whether every level can be decided with the people resolved now */
+            reachable: boolean;
+            problems: string[];
+            /** @description What the preview cannot know (role holders, Airflow’s own timeout) */
+            notes: string[];
+        };
+        DryRunLevel: {
+            name: string;
+            /** @description The level itself, or each of its parallel groups */
+            groups: {
+                name: string;
+                /** @enum {string} */
+                rule: "any" | "n_of" | "majority" | "unanimous";
+                /** @description Approvals the rule needs, counted over the people who may decide */
+                needed: number;
+                people: {
+                    user: string;
+                    /** @description Marked absent in the policies file: not counted towards reaching the quorum */
+                    absent: boolean;
+                    /** @description Where they would be notified (`messages`, the bridge's own list, always) */
+                    channels: ("messages" | "email" | "slack" | "teams" | "webhook")[];
+                    /** @description Channels of the policy's route that have no address for them (their fallback takes over) */
+                    undeliverable: {
+                        /** @enum {string} */
+                        channel: "messages" | "email" | "slack" | "teams" | "webhook";
+                        error: string;
+                    }[];
+                }[];
+                /** @description Airflow roles that also decide (only Airflow knows who holds them) */
+                roles: string[];
+                /** @description Named by the level but barred: self-approval, segregation of duties */
+                excluded: {
+                    user: string;
+                    reason: string;
+                }[];
+            }[];
+            reachable: boolean;
+            problems: string[];
+        };
+        DryRunRequest: {
+            dag_id: string;
+            task_id: string;
+            /** @default -1 */
+            map_index?: number;
+            /**
+             * @description The run's conf as it would be triggered; `when` conditions read it
+             * @default {}
+             */
+            conf?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The HITL form's values (over the conf), as the registration would merge them
+             * @default {}
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The task's options; each needs a meaning under the policy (none given: not checked)
+             * @default []
+             */
+            options?: string[];
+            /** @description Who would trigger the run: the signed-in person when left out; null for a run nobody triggers (a schedule, an asset event) */
+            requester?: string | null;
+        };
+        PolicyCheck: {
+            valid: boolean;
+            /** @description The first problem of the file, as FILE:LINE:COLUMN: PATH: DETAIL */
+            error: string | null;
+            /** @description The file's version (hash of its text) when it is valid */
+            version: string | null;
+            /** @description Each approval task dry-run against the file, in the order given */
+            results: (components["schemas"]["PolicyDryRun"] & {
+                dag_id: string;
+                task_id: string;
+            })[];
+        };
+        PolicyCheckRequest: {
+            /** @description The text of a policies file (YAML) */
+            policies: string;
+            /**
+             * @description The file name errors are reported under
+             * @default policies.yaml
+             */
+            source?: string;
+            /**
+             * @description Approval tasks to dry-run against the file (from the DAGs folder)
+             * @default []
+             */
+            approvals?: {
+                dag_id: string;
+                task_id: string;
+                /** @default [] */
+                tags?: string[];
+                /** @default [] */
+                owners?: string[];
+                /** @default {} */
+                conf?: {
+                    [key: string]: unknown;
+                };
+                /** @default {} */
+                params?: {
+                    [key: string]: unknown;
+                };
+                /** @default [] */
+                options?: string[];
+                /** @description Who would trigger the run: the signed-in person when left out; null for a run nobody triggers */
+                requester?: string | null;
+            }[];
         };
         PolicyOverview: {
             in_force: components["schemas"]["PolicyVersion"];

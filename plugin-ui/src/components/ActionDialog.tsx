@@ -24,6 +24,7 @@ import { messages } from '../i18n';
 import { useConfirmAction, useRequestAction } from '../queries/useAction';
 import { useNow } from '../utils/useNow';
 import { ErrorAlert } from './ErrorAlert';
+import { TriggerPolicyPreview } from './TriggerPolicyPreview';
 
 const { fields } = messages.actions;
 // The bridge's reason limit, as for votes.
@@ -67,7 +68,8 @@ type Props = {
   readonly onClose: () => void;
 };
 
-const parseObject = (text: string): { value?: Record<string, unknown>; error?: string } => {
+/** A JSON object typed by a person (empty: `{}`), or why it is not one. */
+export const parseObject = (text: string): { value?: Record<string, unknown>; error?: string } => {
   if (text.trim() === '') {
     return { value: {} };
   }
@@ -178,6 +180,7 @@ export const ActionDialog = ({ label, target, onClose }: Props) => {
                       <Field.ErrorText>{problems.conf}</Field.ErrorText>
                     </Field.Root>
                   ) : undefined}
+                  {target.kind === 'trigger_run' ? <TriggerPolicyPreview dagId={target.dag_id} conf={parsedConf.value} /> : undefined}
                   {kind === 'clear_task' ? (
                     <Checkbox.Root
                       checked={includeDownstream}

@@ -9,6 +9,7 @@ const outcomes = (options: readonly string[]): Approval['option_outcomes'] =>
 const pendingApproval = (fields: Partial<Approval>): Approval => ({
   option_outcomes: outcomes(fields.options ?? ['Approve', 'Reject']),
   policy_error: null,
+  warnings: [],
   timeout_at: null,
   id: 'approval',
   dag_id: 'dag',

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.http.hooks.http import HttpHook
@@ -10,6 +10,7 @@ from airflow.providers.http.hooks.http import HttpHook
 if TYPE_CHECKING:
     from requests import Response
 
+    from airgate.policies import CheckedApproval, PolicyCheck, PolicyDryRun
     from airgate.receipts import Receipt
     from airgate.signals import ApprovalSignal, AuditEvidence, Delivery, Escalation
 
@@ -135,6 +136,75 @@ class BridgeHook(HttpHook):
         found = self._signal("escalations", dag_id, run_id, task_id, -1)
         chain: list[Escalation] = found["items"] if found else []
         return chain
+
+    def dry_run(
+        self,
+        dag_id: str,
+        task_id: str,
+        *,
+        token: str,
+        conf: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        options: Sequence[str] = (),
+        requester: str | None = None,
+        unattended: bool = False,
+        map_index: int = -1,
+    ) -> PolicyDryRun:
+        """
+        Who would have to approve ``task_id`` of a run triggered with ``conf``, by when and through which channels,
+        and whether its quorum can be met (``POST /api/v1/policies/dry-run``), under the policies in force now.
+
+        :param dag_id: The DAG; one the token's person may read (else the bridge answers 404).
+        :param task_id: The approval task.
+        :param token: A person's Airflow token (the dry-run is a person's call, never the service token's).
+        :param conf: The run's conf, which policies' ``when`` conditions read.
+        :param params: The HITL form's values, over the conf.
+        :param options: The task's options, to check each has a meaning under the policy.
+        :param requester: Who would trigger the run; None: the token's person.
+        :param unattended: For a run nobody triggers (a schedule, an asset event); ``requester`` is then ignored.
+        :param map_index: The mapped instance; -1 when not mapped.
+        :raises requests.HTTPError: on a refusal (400 naming the field, 401, 404).
+        """
+        body: dict[str, Any] = {
+            "dag_id": dag_id,
+            "task_id": task_id,
+            "map_index": map_index,
+            "conf": dict(conf or {}),
+            "params": dict(params or {}),
+            "options": list(options),
+        }
+        if unattended:
+            body["requester"] = None
+        elif requester is not None:
+            body["requester"] = requester
+        response = self.call("POST", "/api/v1/policies/dry-run", token=token, json=body)
+        response.raise_for_status()
+        result: PolicyDryRun = response.json()
+        return result
+
+    def check_policies(
+        self,
+        policies: str,
+        approvals: Sequence[CheckedApproval],
+        *,
+        token: str,
+        source: str = "policies.yaml",
+    ) -> PolicyCheck:
+        """
+        Validates the text of a policies file and dry-runs ``approvals`` against it, not against the file the
+        bridge runs with (``POST /api/v1/policies/check``); Airflow is not asked.
+
+        :param policies: The file's text.
+        :param approvals: The approval tasks, described as Airflow would (see :func:`airgate.policies.scan_dags`).
+        :param token: A person's Airflow token.
+        :param source: The file name the bridge reports a problem under.
+        :raises requests.HTTPError: on a refusal (400 naming the field, 401).
+        """
+        body = {"policies": policies, "source": source, "approvals": list(approvals)}
+        response = self.call("POST", "/api/v1/policies/check", token=token, json=body)
+        response.raise_for_status()
+        result: PolicyCheck = response.json()
+        return result
 
 
 def _task_key(dag_id: str, run_id: str, task_id: str, map_index: int) -> dict[str, str | int]:

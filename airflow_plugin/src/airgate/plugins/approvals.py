@@ -71,4 +71,10 @@ class AirgatePlugin(AirflowPlugin):
             "bundle_url": BUNDLE,
             "destination": "dashboard",
         },
+        {
+            "name": "Policy preview",
+            "bundle_url": BUNDLE,
+            "destination": "nav",
+            "url_route": "policy-preview",
+        },
     ]

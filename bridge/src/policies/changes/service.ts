@@ -175,6 +175,7 @@ export class PolicyChanges {
   private async withDiff(row: StoredPolicyVersion): Promise<PolicyVersion> {
     const base = row.base_version ? await this.store.find(row.base_version) : undefined;
     const diff = createTwoFilesPatch(row.base_version ?? 'none', row.version, base?.text ?? '', row.text, undefined, undefined, { context: 3 });
-    return { ...row, diff };
+    // From the first file header on: the patch's `Index:` banner says nothing the headers do not.
+    return { ...row, diff: diff.slice(diff.indexOf('---')) };
   }
 }

@@ -1,6 +1,7 @@
 import { actionsHandlers } from './actions';
 import { approvalsHandlers, escalationsHandlers, receiptHandlers } from './approvals';
 import { auditHandlers } from './audit';
+import { dryRunHandlers } from './dryRun';
 import { messagesHandlers } from './messages';
 import { policiesHandlers } from './policies';
 import { queueHandlers } from './queue';
@@ -13,6 +14,7 @@ export const handlers = [
   ...statsHandlers,
   ...messagesHandlers,
   ...policiesHandlers,
+  ...dryRunHandlers,
   ...queueHandlers,
   ...escalationsHandlers,
   ...receiptHandlers,

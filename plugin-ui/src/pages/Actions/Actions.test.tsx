@@ -160,6 +160,24 @@ describe('Run actions', () => {
     });
   });
 
+  it('previews who would have to approve a task for the conf before the run is triggered', async () => {
+    const sent = recordRequests();
+    renderApp('Run actions', { dagId: 'payments', runId: 'manual__1' });
+    const { dialog, user } = await openAction('Trigger run');
+    const conf = dialog.getByRole('textbox', { name: 'Run configuration (JSON)' });
+    await user.clear(conf);
+    await user.type(conf, '{{"amount": 25000}');
+    await user.type(dialog.getByRole('textbox', { name: 'Approval task id' }), 'approve');
+    await user.click(dialog.getByRole('button', { name: 'Preview policy' }));
+
+    expect(await dialog.findByRole('heading', { name: 'Policy: payments-large' })).toBeInTheDocument();
+    expect(dialog.getByRole('group', { name: 'Level 2: controllers' })).toHaveTextContent('Quorum not reachable');
+    // Nothing was triggered: the preview changes nothing.
+    expect(posts(sent).map(({ path, body }) => ({ path, body }))).toEqual([
+      { path: '/airgate/api/policies/dry-run', body: { dag_id: 'payments', task_id: 'approve', map_index: -1, conf: { amount: 25000 }, params: {}, options: [] } },
+    ]);
+  });
+
   it.each([
     ['Mark run failed', 'marks run scheduled__2025-11-24T00:00:00+00:00 failed and stops 2 running tasks'],
     ['Pause DAG', 'pauses nightly_etl: no new runs are scheduled'],

@@ -271,6 +271,14 @@ describe('Approval tab of a task instance', () => {
     expect(await screen.findByText('No approval was requested for this task instance.')).toBeInTheDocument();
   });
 
+  it('warns when the quorum cannot be met as things stand', async () => {
+    server.use(http.get(approvalUrl, () => HttpResponse.json({ ...fixtures.release, warnings: ['level "pair": "pair" needs 3 of bob, carol'] })));
+    await openApproval(fixtures.release.id);
+
+    expect(screen.getByText('As things stand, this approval cannot be decided: the people who may decide cannot meet its quorum')).toBeInTheDocument();
+    expect(screen.getByText('level "pair": "pair" needs 3 of bob, carol')).toBeInTheDocument();
+  });
+
   it("treats options by the bridge's outcome, not by their word, and shows a policy error", async () => {
     const sent = recordRequests();
     server.use(

@@ -59,6 +59,17 @@ export const ApprovalView = ({ approval }: Props) => {
           </Alert.Content>
         </Alert.Root>
       )}
+      {approval.warnings.length === 0 ? undefined : (
+        <Alert.Root status="warning">
+          <Alert.Indicator />
+          <Alert.Content>
+            <Alert.Title>{messages.approval.quorumWarning}</Alert.Title>
+            {approval.warnings.map((warning) => (
+              <Alert.Description key={warning}>{warning}</Alert.Description>
+            ))}
+          </Alert.Content>
+        </Alert.Root>
+      )}
       <DataList.Root orientation="horizontal" size="sm">
         <DataList.Item>
           <DataList.ItemLabel>{facts.dag}</DataList.ItemLabel>

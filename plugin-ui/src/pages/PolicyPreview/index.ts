@@ -1,0 +1,1 @@
+export { PolicyPreview } from './PolicyPreview';

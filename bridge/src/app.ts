@@ -11,6 +11,8 @@ import type { DeferredVotes } from './approvals/deferred/service.js';
 import type { ApprovalService } from './approvals/service.js';
 import { auditEvidenceHandler, auditRoutes } from './audit/routes.js';
 import type { AuditTrail } from './audit/trail.js';
+import { delegationRoutes } from './delegations/routes.js';
+import type { DelegationService } from './delegations/service.js';
 import { deliveryStatusHandler } from './deliveries/routes.js';
 import { docsRoutes } from './docs-page.js';
 import { escalationStatusHandler } from './escalations/routes.js';
@@ -37,6 +39,10 @@ export interface AppDeps {
   actions: ActionService;
   /** The review queue's claims. */
   queue: QueueService;
+  /** People handing their vote to a deputy for a while. */
+  delegations: DelegationService;
+  /** The clock delegation requests are judged by (ends_at's bound). */
+  now: () => Date;
   trail: AuditTrail;
   metrics: Metrics;
   stats: (days: number, readable: ReadonlySet<string>) => Promise<Stats>;
@@ -112,6 +118,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/audit', person, auditRoutes(deps.trail));
   app.use('/api/v1/actions', person, actionRoutes(deps.actions));
   app.use('/api/v1/stats', person, statsRoutes(deps.stats));
+  app.use('/api/v1/delegations', person, delegationRoutes(deps.delegations, deps.now));
   if (deps.channels) app.use('/api/v1', deps.channels.apiRoutes(person));
 
   app.use(undocumentedMethods(openapi));

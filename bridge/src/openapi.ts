@@ -10,6 +10,7 @@ import { EscalationList } from './escalations/schemas.js';
 import { ErrorBody } from './http/errors.js';
 import { Stats, StatsQuery } from './stats/schemas.js';
 import { ApprovalSignal, ApprovalStatusQuery } from './approvals/signals.js';
+import { Delegation, DelegationIdParam, DelegationList, DelegationListQuery, DelegationRequest } from './delegations/schemas.js';
 
 const json = (schema: z.ZodType, description: string) => ({
   description,
@@ -213,6 +214,30 @@ export function openApiDocument(mounted: MountedRoutes = EVERY_ROUTE) {
     security: [{ [serviceToken.name]: [] }],
     request: { query: ApprovalStatusQuery },
     responses: { 200: json(ApprovalDeliveries, "The approval's deliveries"), ...errors(400, 401, 404) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/delegations',
+    summary: "The delegations the signed-in person gave and received (everyone's for an admin asking all=true), with the policies file's",
+    security,
+    request: { query: DelegationListQuery },
+    responses: { 200: json(DelegationList, 'Delegations, newest first'), ...errors(400, 401, 403, 503) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/delegations',
+    summary: 'Hand the signed-in person\'s own vote to a deputy for a period (at most 90 days), optionally for some policies only; audited',
+    security,
+    request: { body: requiredBody('application/json', DelegationRequest) },
+    responses: { 201: json(Delegation, 'The delegation'), ...errors(400, 401, 503) },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/v1/delegations/{id}',
+    summary: 'Revoke a delegation the signed-in person gave (one the policies file names is changed there); audited',
+    security,
+    request: { params: DelegationIdParam },
+    responses: { 200: json(Delegation, 'The revoked delegation'), ...errors(400, 401, 403, 404, 409, 503) },
   });
   if (mounted.channels) registerChannelPaths(registry, mounted.channels, { security, json, errors, requiredBody });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -47,7 +47,7 @@ export interface ApprovalRegistrationRecord extends ApprovalRequest {
   policy_error?: string | null;
 }
 
-export interface StoredApproval extends Omit<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass'> {
+export interface StoredApproval extends Omit<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass' | 'delegations'> {
   try_number: number;
   /** The policy's own deadline (what the deadline timer fires at); `due_at` is the earliest of it and `timeout_at`. */
   policy_due_at: string | null;
@@ -67,6 +67,8 @@ export interface NewVote {
   params_input: Record<string, unknown> | null;
   idempotency_key: string | null;
   level: number;
+  /** The delegator whose seat a deputy fills; null in one's own name. */
+  on_behalf_of: string | null;
 }
 
 /** Something the bridge must do to Airflow; kept in the same transaction as the decision causing it. */
@@ -161,6 +163,7 @@ function toApproval(row: Selectable<ApprovalTable>, votes: Selectable<VoteTable>
       level: v.level,
       replaced: v.replaced === 1,
       params_input: v.params_input ? (JSON.parse(v.params_input) as Record<string, unknown>) : null,
+      on_behalf_of: v.on_behalf_of,
     })),
     created_at: row.created_at,
     due_at: earliest(row.due_at, row.timeout_at),

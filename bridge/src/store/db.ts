@@ -63,6 +63,8 @@ export interface VoteTable {
   role: string | null;
   /** 1 once the same person voted again at the same level. */
   replaced: number;
+  /** The delegator whose seat a deputy's vote fills; null for a vote in the voter's own name. */
+  on_behalf_of: string | null;
 }
 
 export interface EffectTable {
@@ -215,6 +217,21 @@ export interface DeferredVoteTable {
   last_error: string | null;
 }
 
+/** A person's vote handed to a deputy for a period, made through the API (the policies file's are not stored). */
+export interface DelegationTable {
+  id: string;
+  delegator: string;
+  deputy: string;
+  starts_at: string;
+  ends_at: string;
+  /** JSON array of policy names it is limited to; null for every policy. */
+  policies: string | null;
+  reason: string;
+  created_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
+
 export interface Database {
   approval: ApprovalTable;
   vote: VoteTable;
@@ -229,6 +246,7 @@ export interface Database {
   approval_escalation: ApprovalEscalationTable;
   hook_delivery: HookDeliveryTable;
   deferred_vote: DeferredVoteTable;
+  delegation: DelegationTable;
 }
 
 export type Db = Kysely<Database>;

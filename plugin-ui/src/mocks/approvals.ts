@@ -34,6 +34,7 @@ const pendingApproval = (fields: Partial<Approval>): Approval => ({
   bypass: null,
   review_of: null,
   claim: null,
+  delegations: [],
   ...fields,
 });
 
@@ -72,6 +73,7 @@ const build = () => {
         at: '2025-11-25T09:10:00.000Z',
         level: 1,
         replaced: false,
+        on_behalf_of: null,
         params_input: null,
       },
     ],
@@ -96,6 +98,7 @@ const build = () => {
         at: '2025-11-25T09:30:00.000Z',
         level: 1,
         replaced: false,
+        on_behalf_of: null,
         params_input: null,
       },
     ],
@@ -132,6 +135,7 @@ const build = () => {
         at: '2025-11-20T10:00:00.000Z',
         level: 1,
         replaced: false,
+        on_behalf_of: null,
         params_input: null,
       },
     ],

@@ -87,8 +87,9 @@ describe.each(databases)('delegation on $name', (database) => {
         state: 'active',
         revoked_at: null,
       });
-      for (const user of ['alice', 'dave']) expect((await listOf(user)).body.items.map((d: { id: string }) => d.id)).toEqual([res.body.id]);
-      expect((await listOf('bob')).body.items).toEqual([]);
+      expect((await listOf('alice')).body).toMatchObject({ given: [{ id: res.body.id }], received: [], others: [] });
+      expect((await listOf('dave')).body).toMatchObject({ given: [], received: [{ id: res.body.id }], others: [] });
+      expect((await listOf('bob')).body).toEqual({ given: [], received: [], others: [] });
       const created = (await audit()).filter((e) => e.action === 'delegation.created');
       expect(created).toEqual([
         expect.objectContaining({ actor: 'alice', approval_id: null, reason: 'on leave', details: expect.objectContaining({ delegation_id: res.body.id, from: 'alice', to: 'dave' }) }),
@@ -120,7 +121,7 @@ describe.each(databases)('delegation on $name', (database) => {
       expect((await revoke('dave', id)).body.error.code).toBe('not_delegator');
       expect((await revoke('bob', id)).status).toBe(404);
       expect((await listOf('bob', '?all=true')).status).toBe(403);
-      expect((await listOf('admin', '?all=true')).body.items.map((d: { id: string }) => d.id)).toEqual([id]);
+      expect((await listOf('admin', '?all=true')).body).toMatchObject({ given: [], received: [], others: [{ id }] });
       const revoked = await revoke('alice', id);
       expect(revoked.body).toMatchObject({ state: 'revoked', revoked_by: 'alice' });
       expect((await revoke('alice', id)).body.error.code).toBe('delegation_revoked');
@@ -276,7 +277,7 @@ describe.each(databases)('delegation on $name', (database) => {
 
     it('names delegations that work like the API’s, listed and not revocable through it', async () => {
       const id = await start(FILE);
-      const listed = (await listOf('dave')).body.items;
+      const listed = (await listOf('dave')).body.received;
       expect(listed).toEqual([expect.objectContaining({ id: 'policies-file:0', from: 'alice', to: 'dave', source: 'policies_file', state: 'active' })]);
       expect((await revoke('alice', 'policies-file:0')).body.error.code).toBe('defined_in_policies_file');
       const res = await vote('dave', id, { option: 'Approve', on_behalf_of: 'alice' });

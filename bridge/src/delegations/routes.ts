@@ -10,8 +10,7 @@ export function delegationRoutes(service: DelegationService, now: () => Date): R
 
   router.get('/', async (req, res) => {
     const query = parse(DelegationListQuery, req.query, 'query');
-    const items = await service.list(personOf(req), { all: query.all ?? false, admin: scopeOf(req).admin });
-    res.json(DelegationList.parse({ items }));
+    res.json(DelegationList.parse(await service.list(personOf(req), { all: query.all ?? false, admin: scopeOf(req).admin })));
   });
 
   router.post('/', async (req, res) => {

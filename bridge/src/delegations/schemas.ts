@@ -27,8 +27,13 @@ export const Delegation = z
 export type Delegation = z.infer<typeof Delegation>;
 
 export const DelegationList = z
-  .object({ items: z.array(Delegation).openapi({ description: 'Newest first' }) })
+  .object({
+    given: z.array(Delegation).openapi({ description: 'Those the signed-in person gave (they are the delegator), newest first' }),
+    received: z.array(Delegation).openapi({ description: 'Those the signed-in person received (they are the deputy), newest first' }),
+    others: z.array(Delegation).openapi({ description: "Everyone else's, for an admin asking all=true; empty otherwise" }),
+  })
   .openapi('DelegationList');
+export type DelegationList = z.infer<typeof DelegationList>;
 
 export const DelegationListQuery = z.object({
   all: z

@@ -2,7 +2,7 @@ import type { PolicySource } from '../approvals/service.js';
 import type { Person } from '../identity/tokens.js';
 import { conflict, forbidden, notFound } from '../refusal.js';
 import { fileDelegations, stateOf } from './rules.js';
-import type { Delegation, NewDelegation } from './schemas.js';
+import type { Delegation, DelegationList, NewDelegation } from './schemas.js';
 import type { DelegationRecord, DelegationStore } from './store.js';
 
 // A person's own list is short; an admin's whole list is capped at this many, newest first.
@@ -51,14 +51,18 @@ export class DelegationService {
     return this.shown(revoked, at);
   }
 
-  /** The delegations `person` gave or received, or everyone's (`all`, which only admins may ask for), newest first. */
-  async list(person: Person, options: { all: boolean; admin: boolean }): Promise<Delegation[]> {
+  /** The delegations `person` gave and received, and everyone else's with `all` (which only admins may ask for), newest first. */
+  async list(person: Person, options: { all: boolean; admin: boolean }): Promise<DelegationList> {
     if (options.all && !options.admin) throw forbidden("only admins may list everyone's delegations", 'admin_only');
     const at = this.now().toISOString();
     const who = options.all ? null : person.user;
     const fromFile = fileDelegations(this.policies.current()).filter((d) => who === null || d.from === who || d.to === who);
-    const stored = await this.store.list(who, LIST_LIMIT);
-    return [...fromFile, ...stored].map((d) => this.shown(d, at));
+    const every = [...fromFile, ...(await this.store.list(who, LIST_LIMIT))].map((d) => this.shown(d, at));
+    return {
+      given: every.filter((d) => d.from === person.user),
+      received: every.filter((d) => d.to === person.user),
+      others: every.filter((d) => d.from !== person.user && d.to !== person.user),
+    };
   }
 
   /** Every delegation not ended nor revoked at `at` (begun or not), from the store and the file in force. */

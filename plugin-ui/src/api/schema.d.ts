@@ -2730,8 +2730,12 @@ export interface components {
             fallback_of: number | null;
         };
         DelegationList: {
-            /** @description Newest first */
-            items: components["schemas"]["Delegation"][];
+            /** @description Those the signed-in person gave (they are the delegator), newest first */
+            given: components["schemas"]["Delegation"][];
+            /** @description Those the signed-in person received (they are the deputy), newest first */
+            received: components["schemas"]["Delegation"][];
+            /** @description Everyone else's, for an admin asking all=true; empty otherwise */
+            others: components["schemas"]["Delegation"][];
         };
         /** @description The signed-in person hands their own vote to a deputy (`to`) */
         DelegationRequest: {

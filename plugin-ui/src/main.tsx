@@ -7,6 +7,7 @@ import { TaskApproval } from './pages/Approval';
 import { RunActions, TaskActions } from './pages/Actions';
 import { Audit } from './pages/Audit';
 import { Dashboard } from './pages/Dashboard';
+import { Delegations } from './pages/Delegations';
 import { Messages } from './pages/Messages';
 import { Queue } from './pages/Queue';
 import type { PluginProps } from './pluginProps';
@@ -50,6 +51,7 @@ const apps = {
   'Task actions': app(TaskActions),
   'Approvals dashboard': app(Dashboard),
   Messages: app(Messages),
+  Delegations: app(Delegations),
 } satisfies Record<string, ComponentType<PluginProps>>;
 
 // A task instance's page passes taskId; anywhere else the plugin is the inbox.

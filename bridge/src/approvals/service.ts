@@ -88,11 +88,15 @@ export interface ApprovalServiceOptions {
   now?: () => Date;
 }
 
+/** One vote as notes and messages tell it: "Approve by bob for alice via ui: reason". */
+export const voteSummary = (v: Pick<StoredApproval['votes'][number], 'option' | 'user' | 'on_behalf_of' | 'channel' | 'reason'>): string =>
+  `${v.option} by ${v.user}${v.on_behalf_of ? ` for ${v.on_behalf_of}` : ''} via ${v.channel}${v.reason ? `: ${v.reason}` : ''}`;
+
 /** The note written on the task instance, so Airflow's own UI shows who decided and why. */
 export function decisionNote(state: ApprovalState, approval: StoredApproval, policyVersion: string): string {
   const lines = approval.votes
     .filter((v) => !v.replaced)
-    .map((v) => `${v.option} by ${v.user}${v.on_behalf_of ? ` for ${v.on_behalf_of}` : ''} via ${v.channel}${v.reason ? `: ${v.reason}` : ''}`);
+    .map(voteSummary);
   return [`airgate: ${state} (policy ${approval.policy ?? 'none'} @ ${policyVersion})`, ...lines].join('\n');
 }
 

@@ -35,6 +35,9 @@ export type DeliveryState = Delivery['state'];
 export type DeliveryList = components['schemas']['DeliveryList'];
 export type EscalationList = components['schemas']['EscalationList'];
 export type Escalation = components['schemas']['Escalation'];
+export type Delegation = components['schemas']['Delegation'];
+export type DelegationList = components['schemas']['DelegationList'];
+export type DelegationRequest = components['schemas']['DelegationRequest'];
 export type MessageQuery = NonNullable<paths['/api/v1/messages']['get']['parameters']['query']>;
 export type DeliveriesQuery = NonNullable<paths['/api/v1/deliveries']['get']['parameters']['query']>;
 
@@ -94,6 +97,15 @@ export const listMessages = async (query: MessageQuery): Promise<MessageList> =>
 
 export const listDeliveries = async (query: DeliveriesQuery): Promise<DeliveryList> =>
   (await http.get<DeliveryList>('deliveries', { params: query })).data;
+
+export const listDelegations = async (): Promise<DelegationList> => (await http.get<DelegationList>('delegations')).data;
+
+export const createDelegation = async (delegation: DelegationRequest): Promise<Delegation> =>
+  (await http.post<Delegation>('delegations', delegation, json)).data;
+
+// A body, so that the plugin route sees a JSON write (it refuses any other).
+export const revokeDelegation = async (id: string): Promise<Delegation> =>
+  (await http.delete<Delegation>(`delegations/${encodeURIComponent(id)}`, { ...json, data: {} })).data;
 
 export const requestAction = async (action: ActionRequest): Promise<ActionConfirmation> =>
   (await http.post<ActionConfirmation>('actions', action, json)).data;

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { resetApprovals } from '../mocks/approvals';
 import { resetAudit } from '../mocks/audit';
 import { resetActions } from '../mocks/handlers/actions';
+import { resetDelegations } from '../mocks/handlers/delegations';
 import { server } from '../mocks/server';
 import { queryClient } from '../queryClient';
 
@@ -18,6 +19,7 @@ afterEach(() => {
   resetApprovals();
   resetAudit();
   resetActions();
+  resetDelegations();
   window.history.replaceState(null, '', '/');
 });
 

@@ -1,6 +1,7 @@
 import { actionsHandlers } from './actions';
 import { approvalsHandlers, escalationsHandlers } from './approvals';
 import { auditHandlers } from './audit';
+import { delegationsHandlers } from './delegations';
 import { messagesHandlers } from './messages';
 import { queueHandlers } from './queue';
 import { statsHandlers } from './stats';
@@ -10,6 +11,7 @@ export const handlers = [
   ...actionsHandlers,
   ...auditHandlers,
   ...statsHandlers,
+  ...delegationsHandlers,
   ...messagesHandlers,
   ...queueHandlers,
   ...escalationsHandlers,

@@ -568,12 +568,13 @@ export class ApprovalService {
     return done === true;
   }
 
-  /** Delegations in force whose delegator may decide the open level (by name): who may vote for whom. */
+  /** Delegations in force whose delegator may decide the open level (by name) and whose deputy did not request it: who may vote for whom. */
   private applicable(set: PolicySet, policy: Policy, level: Level, approval: StoredApproval, delegations: readonly DelegationRecord[], at: string): DelegationRecord[] {
     const refs = isParallel(level) ? level.parallel.flatMap((g) => g.approvers) : level.approvers;
     const approvers = new Set(knownApprovers(set, refs, approval.requester));
     const ctx = this.context(set, policy, approval);
-    return delegations.filter((d) => applies(d, policy.name, at) && approvers.has(d.from) && mayDecide(ctx, d.from));
+    const requesters = requestersOf(ctx);
+    return delegations.filter((d) => applies(d, policy.name, at) && approvers.has(d.from) && mayDecide(ctx, d.from) && !requesters.includes(d.to));
   }
 
   /** The open level as it stands for this approval: the policy's level, widened by escalated approvers. */

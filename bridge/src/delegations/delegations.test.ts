@@ -229,6 +229,7 @@ describe.each(databases)('delegation on $name', (database) => {
     it('a deputy who requested the run is refused, even under a policy with self-approval', async () => {
       const id = await start(STEWARDS.replace('  - name: stewards\n', '  - name: stewards\n    self_approval: true\n'), { requester: 'dave' });
       await aliceToDave();
+      expect((await view(id)).delegations).toEqual([]);
       await expectRefusedAndUnchanged(id, () => vote('dave', id, { option: 'Approve', on_behalf_of: 'alice' }), 403, 'self_approval');
     });
 

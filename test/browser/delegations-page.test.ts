@@ -46,12 +46,14 @@ describe('Delegation inside the Airflow UI (Chromium)', () => {
     await asDave.page.getByText(/^dave may vote for alice until/).waitFor();
     await asDave.page.getByLabel('Vote as').selectOption('alice');
     await asDave.page.getByLabel('Reason').fill('report checked for alice');
+    await settle(asDave.page);
+    await asDave.page.screenshot({ path: screenshotPath('delegation-vote-dark'), fullPage: true });
     await asDave.page.getByRole('button', { name: 'Vote Approve' }).click();
     const vote = asDave.page.getByRole('region', { name: 'Votes' }).getByText(/^dave for alice/);
     await vote.waitFor();
     await vote.scrollIntoViewIfNeeded();
     await settle(asDave.page);
-    await asDave.page.screenshot({ path: screenshotPath('delegation-vote-dark'), fullPage: true });
+    await asDave.page.screenshot({ path: screenshotPath('delegation-voted-dark'), fullPage: true });
     expect(asDave.errors).toEqual([]);
     await asDave.close();
     expect(await waitForRunEnd(DAG, runId, tokens.admin)).toBe('success');

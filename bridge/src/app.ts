@@ -11,6 +11,8 @@ import type { DeferredVotes } from './approvals/deferred/service.js';
 import type { ApprovalService } from './approvals/service.js';
 import { auditRoutes } from './audit/routes.js';
 import type { AuditTrail } from './audit/trail.js';
+import { delegationRoutes } from './delegations/routes.js';
+import type { DelegationService } from './delegations/service.js';
 import { deliverySignalRoutes } from './deliveries/routes.js';
 import { docsRoutes } from './docs-page.js';
 import { escalationSignalRoutes } from './escalations/routes.js';
@@ -44,6 +46,10 @@ export interface AppDeps {
   actions: ActionService;
   /** The review queue's claims. */
   queue: QueueService;
+  /** People handing their vote to a deputy for a while. */
+  delegations: DelegationService;
+  /** The clock delegation requests are judged by (ends_at's bound). */
+  now: () => Date;
   trail: AuditTrail;
   metrics: Metrics;
   stats: (days: number, readable: ReadonlySet<string>) => Promise<Stats>;
@@ -104,6 +110,7 @@ export function createApp(deps: AppDeps) {
   receiptRoutes(contract, deps.service, deps.receipts);
   deps.channels?.routes(contract);
   policyRoutes(contract, deps.policyDryRuns);
+  delegationRoutes(contract, deps.delegations, deps.now);
   if (deps.policyChanges) policyChangeRoutes(contract, deps.policyChanges);
   const openapi = openApiDocument(contract.endpoints);
 

@@ -13,6 +13,8 @@ import { AuditTrail } from './audit/trail.js';
 import type { ChannelName, ChannelsConfig } from './channels/config.js';
 import type { Sender } from './channels/types.js';
 import { type Channels, createChannels, escalatedApprovers } from './channels/wiring.js';
+import { DelegationService } from './delegations/service.js';
+import { SqlDelegationStore } from './delegations/store.js';
 import { EffectWorker } from './effects/worker.js';
 import type { ReceiptKeys } from './receipts/keys.js';
 import { Receipts } from './receipts/receipt.js';
@@ -134,10 +136,12 @@ export function createServices(db: Db, given: PolicySource, config: ServicesConf
   // Assigned right below: the service announces events to channels, which decide through the service.
   let channels: Channels | null = null;
   const escalated = escalatedApprovers(db);
+  const delegations = new DelegationService({ store: new SqlDelegationStore(db, trail), policies, now });
   const service = new ApprovalService({
     store,
     policies,
     escalated,
+    delegations: (at) => delegations.current(at),
     onEvent: (event) => {
       channels?.onEvent(event);
       if (event.kind === 'decided') {
@@ -210,6 +214,8 @@ export function createServices(db: Db, given: PolicySource, config: ServicesConf
     deferredVotes,
     actions,
     queue,
+    delegations,
+    now,
     trail,
     metrics,
     stats: (days, readable) => computeStats(db, days, now(), readable),
@@ -234,6 +240,7 @@ export function createServices(db: Db, given: PolicySource, config: ServicesConf
     service,
     store,
     trail,
+    delegations,
     deferredVotes,
     actions,
     channels,

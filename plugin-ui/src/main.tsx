@@ -7,6 +7,7 @@ import { TaskApproval } from './pages/Approval';
 import { RunActions, TaskActions } from './pages/Actions';
 import { Audit } from './pages/Audit';
 import { Dashboard } from './pages/Dashboard';
+import { Delegations } from './pages/Delegations';
 import { Messages } from './pages/Messages';
 import { Policies } from './pages/Policies';
 import { PolicyPreview } from './pages/PolicyPreview';
@@ -54,6 +55,7 @@ const apps = {
   Messages: app(Messages),
   Policies: app(Policies),
   'Policy preview': app(PolicyPreview),
+  Delegations: app(Delegations),
 } satisfies Record<string, ComponentType<PluginProps>>;
 
 // A task instance's page passes taskId; anywhere else the plugin is the inbox.

@@ -95,7 +95,7 @@ export const approvalOf = (runId: string, taskId?: string, token = tokens.alice)
 
 export const approval = async (id: string, as: Person = 'alice') => (await bridge(`/api/v1/approvals/${seg(id)}`, { token: tokens[as] })).body as ApprovalView;
 
-export type VoteBody = { option: string; reason?: string; params_input?: Record<string, unknown> };
+export type VoteBody = { option: string; reason?: string; params_input?: Record<string, unknown>; on_behalf_of?: string };
 
 /** Votes with any token: a person's who is not among `tokens` (a viewer, a revoked or a foreign token). */
 export const voteAs = (token: string, id: string, body: VoteBody) =>

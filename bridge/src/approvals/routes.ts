@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { type Contract, errors, json, requiredBody } from '../http/contract.js';
 import { personOf, scopeOf, tokenOf } from '../http/auth.js';
-import { parse } from '../http/errors.js';
+import { badRequest, parse } from '../http/errors.js';
 import { unprocessable } from '../refusal.js';
 import { AirflowUnavailable } from '../identity/dag-access.js';
 import { z } from '../zod.js';
@@ -164,13 +164,17 @@ export async function castVote(
   const named = req.get('x-airgate-channel') ?? '';
   const channel = SELF_NAMED_CHANNELS.has(named) ? named : 'api';
   const { idempotencyKey } = ctx;
+  if (body.on_behalf_of !== undefined && body.on_behalf_of === personOf(req).user) {
+    throw badRequest('on_behalf_of: you vote in your own name without it; nobody is their own deputy', 'on_behalf_of');
+  }
   try {
     try {
       const approval = await service.vote(id, personOf(req), body, { channel, idempotencyKey, scope: scopeOf(req), ...(ctx.batch ? { batch: ctx.batch } : {}) });
       metrics.votes.inc({ channel, result: 'recorded' });
       return { status: 200, body: Approval.parse(approval) };
     } catch (err) {
-      if (!(err instanceof AirflowUnavailable)) throw err;
+      // A deputy's vote is not kept for later: the delegation it relies on may end before Airflow answers.
+      if (!(err instanceof AirflowUnavailable) || body.on_behalf_of !== undefined) throw err;
       const held = await deferred.defer(id, personOf(req), body, { channel, idempotencyKey, token: tokenOf(req) });
       metrics.votes.inc({ channel, result: 'deferred' });
       return { status: 202, body: DeferredVote.parse(held) };

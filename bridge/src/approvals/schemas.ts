@@ -1,5 +1,6 @@
 import { z } from '../zod.js';
 import { OPTION_OUTCOMES } from '../policies/index.js';
+import { Delegation } from '../delegations/schemas.js';
 import { Signal } from './signals.js';
 import { ApprovalState, approvalStates } from './states.js';
 
@@ -21,6 +22,9 @@ export const Vote = z
     replaced: z.boolean().openapi({ description: 'True once the same person voted again at the same level' }),
     params_input: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'The form input given with the vote' }),
     content_digest: ContentDigest.nullable().openapi({ description: 'The digest of the content the voter saw when voting; null on votes recorded before the bridge kept it' }),
+    on_behalf_of: z.string().nullable().openapi({
+      description: "The delegator whose seat this deputy's vote filled (`user` for `on_behalf_of`, counted as the delegator's); null for a vote in the voter's own name",
+    }),
   })
   .openapi('Vote');
 export type Vote = z.infer<typeof Vote>;
@@ -118,6 +122,9 @@ export const Approval = z
     bypass: Bypass.nullable(),
     review_of: ReviewOf.nullable(),
     claim: Claim.nullable(),
+    delegations: z.array(Delegation).openapi({
+      description: "Delegations in force now whose delegator is an approver of the open level: who may vote for whom (POST .../votes with on_behalf_of); empty once final",
+    }),
   })
   .openapi('Approval');
 export type Approval = z.infer<typeof Approval>;
@@ -175,6 +182,9 @@ export const VoteRequest = z
     option: z.string().min(1, 'option is required'),
     reason: z.string().max(2000).optional(),
     params_input: z.record(z.string(), z.unknown()).optional(),
+    on_behalf_of: z.string().min(1).max(256).optional().openapi({
+      description: 'Vote as deputy in the seat of this person, who delegated their vote to the signed-in person; without it the vote is in their own name',
+    }),
   })
   .strict()
   .openapi('VoteRequest');

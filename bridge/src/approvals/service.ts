@@ -9,8 +9,11 @@ import {
   type LevelTally,
   type Policy,
   type PolicySet,
+  checkDelegatedVote,
   checkVote,
   choiceOf,
+  knownApprovers,
+  mayDecide,
   dueAt,
   evaluateLevel,
   isEligible,
@@ -27,6 +30,8 @@ import { quorumWarnings } from '../policies/dry-run.js';
 import type { NewAuditEntry } from '../audit/trail.js';
 import { type Receipts, receiptDigest, receiptLine } from '../receipts/receipt.js';
 import { type ReviewedContent, contentDigest } from './content.js';
+import { applies, seatConflict, stateOf } from '../delegations/rules.js';
+import type { DelegationRecord } from '../delegations/store.js';
 import { hitlFormProblem } from './hitl-form.js';
 import { BREAK_GLASS_CHANNEL } from './signals.js';
 import type { Approval, ApprovalListQuery, ApprovalState, BypassRequest, Claim, Outcome, VoteRequest } from './schemas.js';
@@ -79,6 +84,8 @@ export interface ApprovalServiceOptions {
   policies: PolicySource;
   /** Escalated approvers by approval id; escalations widen who may decide the level they were added to. */
   escalated?: (approvalIds: readonly string[]) => Promise<Map<string, EscalatedApprover[]>>;
+  /** Delegations not ended nor revoked at an instant (store and policies file); none when omitted. */
+  delegations?: (at: string) => Promise<DelegationRecord[]>;
   /** Called after each change committed; listeners must not throw. */
   onEvent: (event: ApprovalEvent) => void;
   /** Signs every final decision's receipt, in the decision's transaction. */
@@ -86,19 +93,21 @@ export interface ApprovalServiceOptions {
   now?: () => Date;
 }
 
+/** One vote as notes and messages tell it: "Approve by bob for alice via ui: reason". */
+export const voteSummary = (v: Pick<StoredApproval['votes'][number], 'option' | 'user' | 'on_behalf_of' | 'channel' | 'reason'>): string =>
+  `${v.option} by ${v.user}${v.on_behalf_of ? ` for ${v.on_behalf_of}` : ''} via ${v.channel}${v.reason ? `: ${v.reason}` : ''}`;
+
 /**
  * The note written on the task instance, so Airflow's own UI shows who decided and why, and which receipt proves it
  * (the JWS itself is too long for a note: the operator puts it in the task's XCom).
  */
 export function decisionNote(state: ApprovalState, approval: StoredApproval, policyVersion: string, receipt: string): string {
-  const lines = approval.votes
-    .filter((v) => !v.replaced)
-    .map((v) => `${v.option} by ${v.user} via ${v.channel}${v.reason ? `: ${v.reason}` : ''}`);
+  const lines = approval.votes.filter((v) => !v.replaced).map(voteSummary);
   // The receipt's line comes before the votes: a long note is cut at Airflow's limit, never the receipt's id.
   return [`airgate: ${state} (policy ${approval.policy ?? 'none'} @ ${policyVersion})`, receiptLine(receipt, approval.content_digest), ...lines].join('\n');
 }
 
-export type ApprovalView = StoredApproval & Pick<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass' | 'warnings'>;
+export type ApprovalView = StoredApproval & Pick<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass' | 'warnings' | 'delegations'>;
 
 /** What a break-glass review's task id ends with: `@` is no character of an Airflow task id (KEY_REGEX, airflow/sdk/definitions/_internal/node.py:37), so none collides. */
 export const REVIEW_TASK_SUFFIX = '@review';
@@ -115,6 +124,7 @@ export class ApprovalService {
   private readonly now: () => Date;
   private readonly escalated: (approvalIds: readonly string[]) => Promise<Map<string, EscalatedApprover[]>>;
   private readonly receipts: Receipts;
+  private readonly delegations: (at: string) => Promise<DelegationRecord[]>;
 
   constructor(options: ApprovalServiceOptions) {
     this.store = options.store;
@@ -123,6 +133,7 @@ export class ApprovalService {
     this.onEvent = options.onEvent;
     this.now = options.now ?? (() => new Date());
     this.escalated = options.escalated ?? (async () => new Map());
+    this.delegations = options.delegations ?? (async () => []);
   }
 
   /** Registers a request (idempotent on the task try) under the policy that matches it now. */
@@ -186,10 +197,11 @@ export class ApprovalService {
   /** The approval as a person sees it: with where its current level stands under today's policies. */
   async view(id: string): Promise<ApprovalView> {
     const approval = await this.get(id);
-    return this.withProgress(approval, (await this.escalated([id])).get(id));
+    return this.withProgress(approval, (await this.escalated([id])).get(id), await this.delegations(this.now().toISOString()));
   }
 
-  withProgress(stored: StoredApproval, escalated: readonly EscalatedApprover[] = []): ApprovalView {
+  /** `delegations`: those in force now, of which the view lists the ones that apply to the open level. */
+  withProgress(stored: StoredApproval, escalated: readonly EscalatedApprover[] = [], delegations: readonly DelegationRecord[] = []): ApprovalView {
     // Only a pending approval's live claim holds anything.
     const approval = { ...stored, claim: stored.state === 'pending' ? liveClaim(stored.claim, this.now().toISOString()) : null };
     const set = this.policies.current();
@@ -198,19 +210,21 @@ export class ApprovalService {
     const held = approval.state === 'pending' ? policy_error : null;
     const option_outcomes = optionOutcomes(set, policy, approval.options);
     const break_glass = approval.state === 'pending' && policy?.break_glass !== undefined;
-    if (!policy) return { ...approval, progress: null, policy_error: held, option_outcomes, break_glass, warnings: [] };
+    if (!policy) return { ...approval, progress: null, policy_error: held, option_outcomes, break_glass, warnings: [], delegations: [] };
     const level = this.levelOf(policy, approval, escalated);
     const open = Math.min(approval.level, policy.levels.length);
     // Judged with the open level as escalations widened it: someone they added may be who makes the quorum.
     const widened = { ...policy, levels: policy.levels.map((l, i) => (i === open - 1 ? level : l)) };
     const warnings = approval.state === 'pending' ? quorumWarnings(set, widened, approval, open) : [];
     const tally = this.tally(set, policy, level, approval);
+    const at = this.now().toISOString();
     return {
       ...approval,
       policy_error: null,
       option_outcomes,
       break_glass,
       warnings,
+      delegations: approval.state === 'pending' ? this.applicable(set, policy, level, approval, delegations, at).map((d) => ({ ...d, state: stateOf(d, at) })) : [],
       progress: {
         levels: policy.levels.length,
         level_name: level.name,
@@ -231,10 +245,11 @@ export class ApprovalService {
     person: Person,
     readable: ReadonlySet<string>,
   ): Promise<{ items: ApprovalView[]; next_cursor: string | null }> {
+    const delegations = await this.delegations(this.now().toISOString());
     if (!query.mine) {
       const page = await this.store.list(query, readable);
       const escalated = await this.escalated(page.items.map((a) => a.id));
-      return { items: page.items.map((a) => this.withProgress(a, escalated.get(a.id))), next_cursor: page.next_cursor };
+      return { items: page.items.map((a) => this.withProgress(a, escalated.get(a.id), delegations)), next_cursor: page.next_cursor };
     }
     const items: ApprovalView[] = [];
     let cursor = query.cursor;
@@ -242,8 +257,8 @@ export class ApprovalService {
       const page = await this.store.list({ ...query, cursor, limit: MINE_SCAN_PAGE }, readable);
       const escalated = await this.escalated(page.items.map((a) => a.id));
       for (const approval of page.items) {
-        if (!this.canVote(approval, person, escalated.get(approval.id))) continue;
-        items.push(this.withProgress(approval, escalated.get(approval.id)));
+        if (!this.canVote(approval, person, escalated.get(approval.id), delegations)) continue;
+        items.push(this.withProgress(approval, escalated.get(approval.id), delegations));
         if (items.length === query.limit) {
           // The next page starts after this approval, not after the whole store page.
           return { items, next_cursor: encodeCursor(approval) };
@@ -254,15 +269,23 @@ export class ApprovalService {
     }
   }
 
-  /** Whether `person` may vote on the approval's open level now (for the "mine" inbox). */
-  canVote(approval: StoredApproval, person: Person, escalated: readonly EscalatedApprover[] = []): boolean {
+  /**
+   * Whether `person` may vote on the approval's open level now (for the "mine" inbox): in their own name, or, with
+   * `delegations` (those in force), as deputy for someone.
+   */
+  canVote(approval: StoredApproval, person: Person, escalated: readonly EscalatedApprover[] = [], delegations: readonly DelegationRecord[] = []): boolean {
     if (approval.state !== 'pending') return false;
     const set = this.policies.current();
     const policy = selectPolicy(set, approval);
     if (!policy) return false;
     const level = this.levelOf(policy, approval, escalated);
-    const check = checkVote(level, person, { option: approval.options[0] ?? '', reason: 'x', params_input: {} }, this.context(set, policy, approval));
-    return check.ok || check.kind === 'form_invalid';
+    const ctx = this.context(set, policy, approval);
+    const probe = { option: approval.options[0] ?? '', reason: 'x', params_input: {} };
+    const allowed = (check: ReturnType<typeof checkVote>) => check.ok || check.kind === 'form_invalid';
+    const at = this.now().toISOString();
+    const handedOn = delegations.some((d) => d.from === person.user && applies(d, policy.name, at));
+    if (!handedOn && allowed(checkVote(level, person, probe, ctx))) return true;
+    return delegations.some((d) => d.to === person.user && applies(d, policy.name, at) && allowed(checkDelegatedVote(level, person, d.from, probe, ctx)));
   }
 
   async vote(id: string, person: Person, input: VoteRequest, ctx: VoteContext): Promise<ApprovalView> {
@@ -273,19 +296,29 @@ export class ApprovalService {
     // Read before the lock (the store's transaction is its own); escalations are only ever added, so a stale read
     // can only refuse someone escalated in the last instant, who may simply vote again.
     const escalated = (await this.escalated([id])).get(id) ?? [];
+    // Read before the lock too: a delegation revoked in the very instant of a vote may still admit that one vote.
+    const delegations = await this.delegations(at);
     const change = await this.refusalsAudited(
       id,
       async (locked) => {
         // A retry of a vote already counted (its answer was lost, or it was also kept for Airflow): the same answer.
         if (ctx.idempotencyKey && (await locked.votedWithKey(person.user, ctx.idempotencyKey))) return null;
-        return this.applyVote(locked, set, person, input, ctx, at, escalated, airflowAllows);
+        return this.applyVote(locked, set, person, input, ctx, at, escalated, airflowAllows, delegations);
       },
       (err) => ({
         actor: person.user,
         action: 'vote.refused',
         channel: ctx.channel,
         reason: input.reason ?? null,
-        details: { option: input.option, kind: err.kind, code: err.code, message: err.message, policy_version: set.version, ...batchAudit(ctx) },
+        details: {
+          option: input.option,
+          ...(input.on_behalf_of ? { on_behalf_of: input.on_behalf_of } : {}),
+          kind: err.kind,
+          code: err.code,
+          message: err.message,
+          policy_version: set.version,
+          ...batchAudit(ctx),
+        },
       }),
     );
     const view = await this.view(id);
@@ -312,6 +345,7 @@ export class ApprovalService {
     at: string,
     escalated: readonly EscalatedApprover[],
     airflowAllows: boolean,
+    delegations: readonly DelegationRecord[],
   ): Promise<'level_opened' | 'decided' | null> {
     const approval = locked.approval;
     if (approval.state !== 'pending') throw conflict(`approval is already ${approval.state}`);
@@ -327,8 +361,20 @@ export class ApprovalService {
     if (!policy) throw forbidden('no policy covers this approval, so nobody may decide it');
     const levelIndex = Math.min(approval.level, policy.levels.length);
     const level = this.levelOf(policy, approval, escalated);
-    const check = checkVote(level, person, input, this.context(set, policy, approval));
+    const judged = this.context(set, policy, approval);
+    const delegator = input.on_behalf_of ?? null;
+    const delegation = delegator === null ? null : delegations.find((d) => d.from === delegator && d.to === person.user && applies(d, policy.name, at));
+    if (delegator !== null && !delegation) {
+      throw forbidden(`${delegator} has no delegation to ${person.user} in force now for policy "${policy.name}"`, 'not_delegated', 'on_behalf_of');
+    }
+    const check = delegator === null ? checkVote(level, person, input, judged) : checkDelegatedVote(level, person, delegator, input, judged);
     if (!check.ok) throw new Refusal(check.refusal, check.kind, check.message, 'field' in check ? check.field : undefined);
+    if (delegator === null) {
+      const handed = delegations.find((d) => d.from === person.user && applies(d, policy.name, at));
+      if (handed) throw conflict(`${person.user} delegated their vote to ${handed.to} until ${handed.ends_at}; revoke the delegation to vote yourself`, 'vote_delegated');
+    }
+    const seat = seatConflict(approval.votes, person.user, delegator ?? person.user);
+    if (seat) throw conflict(seat.message, seat.code);
     const rejecting = meaningOf(set, policy, input.option) === 'reject';
     // A "no" needs no form input, but what it gives (feedback, say) reaches Airflow too, so it must fit the form.
     const given = input.params_input ?? {};
@@ -345,6 +391,7 @@ export class ApprovalService {
       idempotency_key: ctx.idempotencyKey,
       level: levelIndex,
       content_digest: approval.content_digest,
+      on_behalf_of: delegator,
     };
     const { replaced } = await locked.recordVote(vote, at);
     await locked.audit({
@@ -354,6 +401,7 @@ export class ApprovalService {
       reason: vote.reason,
       details: {
         option: vote.option,
+        ...(delegation ? { on_behalf_of: delegation.from, delegation_id: delegation.id } : {}),
         level: levelIndex,
         level_name: level.name,
         policy: policy.name,
@@ -395,6 +443,7 @@ export class ApprovalService {
         state,
         option: outcome.option,
         deciding_vote: person.user,
+        ...(delegator ? { deciding_vote_for: delegator } : {}),
         policy: policy.name,
         policy_version: set.version,
         tally,
@@ -558,6 +607,15 @@ export class ApprovalService {
     return done === true;
   }
 
+  /** Delegations in force whose delegator may decide the open level (by name) and whose deputy did not request it: who may vote for whom. */
+  private applicable(set: PolicySet, policy: Policy, level: Level, approval: StoredApproval, delegations: readonly DelegationRecord[], at: string): DelegationRecord[] {
+    const refs = isParallel(level) ? level.parallel.flatMap((g) => g.approvers) : level.approvers;
+    const approvers = new Set(knownApprovers(set, refs, approval.requester));
+    const ctx = this.context(set, policy, approval);
+    const requesters = requestersOf(ctx);
+    return delegations.filter((d) => applies(d, policy.name, at) && approvers.has(d.from) && mayDecide(ctx, d.from) && !requesters.includes(d.to));
+  }
+
   /** The open level as it stands for this approval: the policy's level, widened by escalated approvers. */
   private levelOf(policy: Policy, approval: StoredApproval, escalated: readonly EscalatedApprover[]): Level {
     const levelIndex = Math.min(approval.level, policy.levels.length);
@@ -594,6 +652,7 @@ export class ApprovalService {
 
 interface VoteLike {
   user: string;
+  on_behalf_of: string | null;
   role: string | null;
   option: string;
   level: number;
@@ -603,9 +662,10 @@ interface VoteLike {
 
 /** A stored vote as the rules count it: its meaning under the policy and the choice its form input makes. */
 function countedVote(set: PolicySet, policy: Policy, approval: StoredApproval, v: VoteLike) {
+  // A deputy's vote counts in the delegator's seat, who is eligible by name only (their role is not known).
   return {
-    user: v.user,
-    role: v.role,
+    user: v.on_behalf_of ?? v.user,
+    role: v.on_behalf_of ? null : v.role,
     option: v.option,
     rejecting: meaningOf(set, policy, v.option) === 'reject',
     choice: choiceOf(policy, v.option, completeParams(approval.params, v.params_input ?? {})),

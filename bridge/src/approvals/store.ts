@@ -50,7 +50,7 @@ export interface ApprovalRegistrationRecord extends ApprovalRequest {
   warnings?: string[];
 }
 
-export interface StoredApproval extends Omit<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass' | 'warnings'> {
+export interface StoredApproval extends Omit<Approval, 'progress' | 'policy_error' | 'option_outcomes' | 'break_glass' | 'warnings' | 'delegations'> {
   try_number: number;
   /** The policy's own deadline (what the deadline timer fires at); `due_at` is the earliest of it and `timeout_at`. */
   policy_due_at: string | null;
@@ -74,6 +74,8 @@ export interface NewVote {
   level: number;
   /** The digest of the content the voter saw. */
   content_digest: string;
+  /** The delegator whose seat a deputy fills; null in one's own name. */
+  on_behalf_of: string | null;
 }
 
 /** Something the bridge must do to Airflow; kept in the same transaction as the decision causing it. */
@@ -174,6 +176,7 @@ function toApproval(row: Selectable<ApprovalTable>, votes: Selectable<VoteTable>
       replaced: v.replaced === 1,
       params_input: v.params_input ? (JSON.parse(v.params_input) as Record<string, unknown>) : null,
       content_digest: v.content_digest,
+      on_behalf_of: v.on_behalf_of,
     })),
     created_at: row.created_at,
     due_at: earliest(row.due_at, row.timeout_at),

@@ -1,3 +1,4 @@
+import { voteSummary } from '../approvals/service.js';
 import type { StoredApproval } from '../approvals/store.js';
 
 export const NOTIFICATION_KINDS = ['request', 'reminder', 'escalation', 'sla_warning', 'sla_breach', 'deadline', 'decided'] as const;
@@ -29,7 +30,7 @@ export function renderNotification(kind: NotificationKind, approval: StoredAppro
   if (kind === 'decided' || kind === 'deadline') {
     lines.push('', `State: ${approval.state}${approval.outcome ? ` (${approval.outcome.option})` : ''}`);
     for (const vote of approval.votes.filter((v) => !v.replaced)) {
-      lines.push(`- ${vote.option} by ${vote.user} via ${vote.channel}${vote.reason ? `: ${vote.reason}` : ''}`);
+      lines.push(`- ${voteSummary(vote)}`);
     }
   } else {
     lines.push('', `Options: ${approval.options.join(', ')}`);

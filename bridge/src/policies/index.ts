@@ -9,7 +9,7 @@ export { parsePolicies, PolicyError, PolicyFile } from './load.js';
 export type { PolicySet, ReloadResult } from './load.js';
 export { meaningOf, optionOutcomes, resolvePolicy, selectPolicy } from './match.js';
 export type { PolicyRequest, PolicyResolution } from './match.js';
-export { checkVote, choiceOf, evaluateLevel, isRejecting, levelContextOf, mayDecide, reasonRequired, requestersOf } from './rules.js';
+export { checkDelegatedVote, checkVote, choiceOf, evaluateLevel, isRejecting, levelContextOf, mayDecide, reasonRequired, requestersOf } from './rules.js';
 export type { GroupTally, JudgedApproval, LevelContext, LevelStatus, LevelTally, LevelVote, Tally, VoteCheck, VoteInput, VoteRefusal } from './rules.js';
 export { AIRFLOW_ROLES, OPTION_OUTCOMES, REVIEW_OPTIONS, defaultOutcome, isParallel, reviewPolicy } from './schema.js';
 export type {
@@ -19,6 +19,7 @@ export type {
   BreakGlass,
   DeadlineAction,
   EscalationStep,
+  FileDelegation,
   Glob,
   InputRule,
   Level,

@@ -37,13 +37,16 @@ export interface JudgedApproval {
   readonly requester: string | null;
   readonly owners?: readonly string[];
   readonly level: number;
-  readonly votes: readonly { readonly user: string; readonly level: number; readonly replaced: boolean }[];
+  readonly votes: readonly { readonly user: string; readonly level: number; readonly replaced: boolean; readonly on_behalf_of?: string | null }[];
 }
 
 /** The context the approval's open level is judged in under `policy`. */
 export function levelContextOf(set: PolicySet, policy: Policy, approval: JudgedApproval): LevelContext {
   const open = Math.min(approval.level, policy.levels.length);
-  const decidedAtOtherLevels = [...new Set(approval.votes.filter((v) => v.level !== open && !v.replaced).map((v) => v.user))];
+  // A deputy's vote is a decision by both: the deputy who cast it and the delegator whose seat it filled.
+  const decidedAtOtherLevels = [
+    ...new Set(approval.votes.filter((v) => v.level !== open && !v.replaced).flatMap((v) => (v.on_behalf_of ? [v.user, v.on_behalf_of] : [v.user]))),
+  ];
   return { set, policy, requester: approval.requester, owners: approval.owners ?? [], decidedAtOtherLevels };
 }
 
@@ -233,4 +236,23 @@ export function checkVote(level: Level, voter: Voter, input: VoteInput, ctx: Lev
   const problem = rejecting ? null : formProblem(policy.form, input.params_input ?? {});
   if (problem) return { ok: false, kind: 'form_invalid', refusal: 'unprocessable', field: problem.field, message: problem.message };
   return { ok: true };
+}
+
+/**
+ * Whether `deputy` may cast this vote in `delegator`'s seat at `level` (the delegation itself is checked by the
+ * caller). A delegation never lets anyone approve their own request, whatever the policy's self_approval says:
+ * neither the deputy nor the delegator may be who requested it. Segregation of duties bars either of them. The
+ * delegator must be an approver by name (user:, group:, manager, an escalation): the bridge knows only the voter's
+ * Airflow role, not the delegator's, so a delegator who is an approver by role alone cannot be stood in for.
+ */
+export function checkDelegatedVote(level: Level, deputy: Voter, delegator: string, input: VoteInput, ctx: LevelContext): VoteCheck {
+  const requesters = requestersOf(ctx);
+  for (const who of [deputy.user, delegator]) {
+    if (requesters.includes(who)) {
+      return { ok: false, kind: 'self_approval', refusal: 'forbidden', message: `${who} requested this; a delegation never lets anyone approve their own request` };
+    }
+  }
+  const barred = segregationBars(ctx, deputy.user);
+  if (barred) return { ok: false, kind: 'segregation_of_duties', refusal: 'forbidden', message: barred };
+  return checkVote(level, { user: delegator, role: null }, input, ctx);
 }

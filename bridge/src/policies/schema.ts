@@ -305,6 +305,29 @@ function* approverRefs(policy: Policy): Generator<[ApproverRef, (string | number
   }
 }
 
+const Moment = z.iso
+  .datetime({ offset: true, error: 'expected an ISO 8601 date-time with a zone, e.g. 2026-12-01T00:00:00Z' })
+  .transform((text) => new Date(text).toISOString());
+
+/**
+ * A person's vote handed to a deputy from `starts_at` (when the file is loaded, if omitted) until `ends_at`, for
+ * every policy or the listed ones; the API adds delegations of its own (bridge/src/delegations/).
+ */
+const FileDelegation = z
+  .strictObject({
+    from: Name,
+    to: Name,
+    starts_at: Moment.optional(),
+    ends_at: Moment,
+    policies: z.array(Name).min(1, 'list at least one policy, or leave policies out for all').optional(),
+    reason: z.string().optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.from === d.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'a person cannot delegate to themselves' });
+    if (d.starts_at && d.ends_at <= d.starts_at) ctx.addIssue({ code: 'custom', path: ['ends_at'], message: 'must be after starts_at' });
+  });
+export type FileDelegation = z.output<typeof FileDelegation>;
+
 export const PolicyFileSchema = z
   .strictObject({
     version: z.literal(1, { error: 'expected version: 1' }),
@@ -313,6 +336,7 @@ export const PolicyFileSchema = z
     managers: z.record(Name, Name).default({}).transform((managers) => new Map(Object.entries(managers))),
     absent: z.array(Name).default([]).transform((absent) => new Set(absent)),
     policies: z.array(PolicySchema).min(1, 'list at least one policy'),
+    delegations: z.array(FileDelegation).default([]),
   })
   .superRefine((file, ctx) => {
     for (const person of file.managers.keys()) {
@@ -322,6 +346,12 @@ export const PolicyFileSchema = z
         return;
       }
     }
+    const names = new Set(file.policies.map((policy) => policy.name));
+    file.delegations.forEach((d, i) => {
+      d.policies?.forEach((name, n) => {
+        if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['delegations', i, 'policies', n], message: `unknown policy "${name}"` });
+      });
+    });
     const catchAll = file.policies.findIndex((policy) => matchesEverything(policy.match));
     file.policies.forEach((policy, p) => {
       const first = file.policies.findIndex((other) => other.name === policy.name);

@@ -67,6 +67,8 @@ export interface VoteTable {
   replaced: number;
   /** The digest of the content the voter saw (approvals/content.ts); null on votes from before it was kept. */
   content_digest: Generated<string | null>;
+  /** The delegator whose seat a deputy's vote fills; null for a vote in the voter's own name. */
+  on_behalf_of: string | null;
 }
 
 export interface EffectTable {
@@ -238,6 +240,21 @@ export interface PolicyVersionTable {
   decision_reason: string | null;
 }
 
+/** A person's vote handed to a deputy for a period, made through the API (the policies file's are not stored). */
+export interface DelegationTable {
+  id: string;
+  delegator: string;
+  deputy: string;
+  starts_at: string;
+  ends_at: string;
+  /** JSON array of policy names it is limited to; null for every policy. */
+  policies: string | null;
+  reason: string;
+  created_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
+
 export interface Database {
   approval: ApprovalTable;
   vote: VoteTable;
@@ -253,6 +270,7 @@ export interface Database {
   hook_delivery: HookDeliveryTable;
   deferred_vote: DeferredVoteTable;
   policy_version: PolicyVersionTable;
+  delegation: DelegationTable;
 }
 
 export type Db = Kysely<Database>;

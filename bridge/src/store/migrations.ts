@@ -315,6 +315,27 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('policy_version_decided').on('policy_version').columns(['state', 'decided_at']).execute();
     },
   },
+  '0019_delegations': {
+    async up(db: Kysely<any>) {
+      // A person's vote handed to a deputy for a period (optionally for some policies only); revoked, never deleted.
+      await db.schema
+        .createTable('delegation')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('delegator', 'text', (c) => c.notNull())
+        .addColumn('deputy', 'text', (c) => c.notNull())
+        .addColumn('starts_at', 'text', (c) => c.notNull())
+        .addColumn('ends_at', 'text', (c) => c.notNull())
+        .addColumn('policies', 'text')
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('revoked_by', 'text')
+        .execute();
+      await db.schema.createIndex('delegation_ends').on('delegation').columns(['ends_at']).execute();
+      // A deputy's vote names whose seat it fills; null for a vote in one's own name.
+      await db.schema.alterTable('vote').addColumn('on_behalf_of', 'text').execute();
+    },
+  },
 };
 
 /** The names stores recorded before the migrations were numbered in the order they landed (two were 0011). */

@@ -43,6 +43,9 @@ export type Receipt = components['schemas']['Receipt'];
 export type DryRunRequest = components['schemas']['DryRunRequest'];
 export type PolicyDryRun = components['schemas']['PolicyDryRun'];
 export type DryRunLevel = components['schemas']['DryRunLevel'];
+export type Delegation = components['schemas']['Delegation'];
+export type DelegationList = components['schemas']['DelegationList'];
+export type DelegationRequest = components['schemas']['DelegationRequest'];
 export type MessageQuery = NonNullable<paths['/api/v1/messages']['get']['parameters']['query']>;
 export type DeliveriesQuery = NonNullable<paths['/api/v1/deliveries']['get']['parameters']['query']>;
 
@@ -136,6 +139,15 @@ export const listMessages = (query: MessageQuery): Promise<MessageList> =>
 
 export const listDeliveries = (query: DeliveriesQuery): Promise<DeliveryList> =>
   ok(bridge.GET('/api/v1/deliveries', { params: { query } }));
+
+export const listDelegations = (): Promise<DelegationList> => ok(bridge.GET('/api/v1/delegations'));
+
+export const createDelegation = (delegation: DelegationRequest): Promise<Delegation> =>
+  ok(bridge.POST('/api/v1/delegations', { body: delegation }));
+
+// Marked as JSON, so that the plugin route sees a JSON write (it refuses any other).
+export const revokeDelegation = (id: string): Promise<Delegation> =>
+  ok(bridge.DELETE('/api/v1/delegations/{id}', { ...byId(id), headers: json }));
 
 export const dryRunPolicy = (request: DryRunRequest): Promise<PolicyDryRun> =>
   ok(bridge.POST('/api/v1/policies/dry-run', { body: request }));

@@ -2256,6 +2256,224 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/delegations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delegations the signed-in person gave and received (everyone's for an admin asking all=true), with the policies file's */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Everyone's delegations (admins only); the signed-in person's given and received ones otherwise */
+                    all?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Delegations, newest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DelegationList"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 403 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Hand the signed-in person's own vote to a deputy for a period (at most 90 days), optionally for some policies only; audited */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DelegationRequest"];
+                };
+            };
+            responses: {
+                /** @description The delegation */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Delegation"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/delegations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a delegation the signed-in person gave (one the policies file names is changed there); audited */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The revoked delegation */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Delegation"];
+                    };
+                };
+                /** @description Error 400 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 401 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 403 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 404 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 409 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error 503 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/policies": {
         parameters: {
             query?: never;
@@ -2743,6 +2961,8 @@ export interface components {
             bypass: components["schemas"]["Bypass"];
             review_of: components["schemas"]["ReviewOf"];
             claim: components["schemas"]["Claim"];
+            /** @description Delegations in force now whose delegator is an approver of the open level: who may vote for whom (POST .../votes with on_behalf_of); empty once final */
+            delegations: components["schemas"]["Delegation"][];
         };
         OptionOutcome: {
             option: string;
@@ -2773,6 +2993,8 @@ export interface components {
             } | null;
             /** @description The digest of the content the voter saw when voting; null on votes recorded before the bridge kept it */
             content_digest: string | null;
+            /** @description The delegator whose seat this deputy's vote filled (`user` for `on_behalf_of`, counted as the delegator's); null for a vote in the voter's own name */
+            on_behalf_of: string | null;
         };
         Outcome: {
             option: string;
@@ -2815,6 +3037,37 @@ export interface components {
              */
             until: string;
         } | null;
+        /** @description A person's vote handed to a deputy for a period, optionally for some policies only */
+        Delegation: {
+            /** @description A stored delegation's id; `policies-file:N` for the Nth of the policies file's `delegations` */
+            id: string;
+            /** @description The delegator: who handed their vote */
+            from: string;
+            /** @description The deputy, who may vote in place of the delegator */
+            to: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** @description The policies it is limited to; null for every policy */
+            policies: string[] | null;
+            reason: string | null;
+            /**
+             * @description Made through the API (revocable by its delegator) or named in the policies file (changed there)
+             * @enum {string}
+             */
+            source: "api" | "policies_file";
+            /** Format: date-time */
+            created_at: string | null;
+            /** Format: date-time */
+            revoked_at: string | null;
+            revoked_by: string | null;
+            /**
+             * @description As of now: not begun yet, in force, past its end, or revoked
+             * @enum {string}
+             */
+            state: "scheduled" | "active" | "ended" | "revoked";
+        };
         Error: {
             error: {
                 code: string;
@@ -2840,6 +3093,8 @@ export interface components {
             params_input?: {
                 [key: string]: unknown;
             };
+            /** @description Vote as deputy in the seat of this person, who delegated their vote to the signed-in person; without it the vote is in their own name */
+            on_behalf_of?: string;
         };
         BypassRequest: {
             reason: string;
@@ -2965,6 +3220,8 @@ export interface components {
             params_input?: {
                 [key: string]: unknown;
             };
+            /** @description Vote as deputy in the seat of this person, who delegated their vote to the signed-in person; without it the vote is in their own name */
+            on_behalf_of?: string;
             /** @description The approvals to vote on, each with the same option, reason and form input */
             approval_ids: string[];
         };
@@ -3482,6 +3739,30 @@ export interface components {
                 /** @description Who would trigger the run: the signed-in person when left out; null for a run nobody triggers */
                 requester?: string | null;
             }[];
+        };
+        DelegationList: {
+            /** @description Those the signed-in person gave (they are the delegator), newest first */
+            given: components["schemas"]["Delegation"][];
+            /** @description Those the signed-in person received (they are the deputy), newest first */
+            received: components["schemas"]["Delegation"][];
+            /** @description Everyone else's, for an admin asking all=true; empty otherwise */
+            others: components["schemas"]["Delegation"][];
+        };
+        /** @description The signed-in person hands their own vote to a deputy (`to`) */
+        DelegationRequest: {
+            to: string;
+            /**
+             * Format: date-time
+             * @description Now when omitted
+             */
+            starts_at?: string;
+            /**
+             * Format: date-time
+             * @description At most 90 days from now
+             */
+            ends_at: string;
+            policies?: string[];
+            reason: string;
         };
         PolicyOverview: {
             in_force: components["schemas"]["PolicyVersion"];

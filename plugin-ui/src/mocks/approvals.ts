@@ -36,6 +36,7 @@ const pendingApproval = (fields: Partial<Approval>): Approval => ({
   bypass: null,
   review_of: null,
   claim: null,
+  delegations: [],
   ...fields,
 });
 
@@ -74,6 +75,7 @@ const build = () => {
         at: '2025-11-25T09:10:00.000Z',
         level: 1,
         replaced: false,
+        on_behalf_of: null,
         params_input: null,
         content_digest: `sha256:${'c0'.repeat(32)}`,
       },
@@ -99,6 +101,7 @@ const build = () => {
         at: '2025-11-25T09:30:00.000Z',
         level: 1,
         replaced: false,
+        on_behalf_of: null,
         params_input: null,
         content_digest: `sha256:${'c0'.repeat(32)}`,
       },
@@ -136,6 +139,7 @@ const build = () => {
         at: '2025-11-20T10:00:00.000Z',
         level: 1,
         replaced: false,
+        on_behalf_of: null,
         params_input: null,
         content_digest: `sha256:${'c0'.repeat(32)}`,
       },

@@ -6,6 +6,7 @@ import { resetApprovals } from '../mocks/approvals';
 import { resetAudit } from '../mocks/audit';
 import { resetActions } from '../mocks/handlers/actions';
 import { resetPolicies } from '../mocks/handlers/policies';
+import { resetDelegations } from '../mocks/handlers/delegations';
 import { server } from '../mocks/server';
 import { queryClient } from '../queryClient';
 
@@ -20,6 +21,7 @@ afterEach(() => {
   resetAudit();
   resetActions();
   resetPolicies();
+  resetDelegations();
   window.history.replaceState(null, '', '/');
 });
 

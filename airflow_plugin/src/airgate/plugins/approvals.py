@@ -67,6 +67,13 @@ class AirgatePlugin(AirflowPlugin):
             "category": "admin",
         },
         {
+            "name": "Delegations",
+            "bundle_url": BUNDLE,
+            "destination": "nav",
+            "url_route": "delegations",
+            "category": "browse",
+        },
+        {
             "name": "Approvals dashboard",
             "bundle_url": BUNDLE,
             "destination": "dashboard",

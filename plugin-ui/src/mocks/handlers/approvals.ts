@@ -48,7 +48,11 @@ export const voteOn = (id: string, vote: VoteRequest): VoteOutcome => {
   if (claimedByOther(approval)) {
     return refused(409, 'claimed', `${approval.claim?.by} is reviewing this approval`);
   }
-  const { option, reason, params_input: paramsInput = {} } = vote;
+  const { option, reason, params_input: paramsInput = {}, on_behalf_of: onBehalfOf = null } = vote;
+  // The bridge's delegation rule, enough for the tests: a deputy votes for someone whose delegation the approval lists.
+  if (onBehalfOf !== null && !approval.delegations.some((d) => d.from === onBehalfOf && d.to === signedInUser)) {
+    return refused(403, 'not_delegated', `${onBehalfOf} has no delegation to ${signedInUser} in force now`, 'on_behalf_of');
+  }
   if (!approval.options.includes(option)) {
     return refused(422, 'invalid_option', `option must be one of ${approval.options.join(', ')}`, 'option');
   }
@@ -74,7 +78,7 @@ export const voteOn = (id: string, vote: VoteRequest): VoteOutcome => {
     state: decided ? (rejecting ? 'rejected' : 'approved') : 'pending',
     votes: [
       ...approval.votes,
-      { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false, params_input: rejecting ? null : paramsInput, content_digest: approval.content_digest },
+      { user: signedInUser, role: 'user', option, reason: reason ?? null, channel: 'ui', at, level: approval.level, replaced: false, params_input: rejecting ? null : paramsInput, content_digest: approval.content_digest, on_behalf_of: onBehalfOf },
     ],
     decided_at: decided ? at : null,
     outcome: decided ? { option, params_input: paramsInput } : null,

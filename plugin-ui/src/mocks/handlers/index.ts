@@ -2,6 +2,7 @@ import { actionsHandlers } from './actions';
 import { approvalsHandlers, escalationsHandlers, receiptHandlers } from './approvals';
 import { auditHandlers } from './audit';
 import { dryRunHandlers } from './dryRun';
+import { delegationsHandlers } from './delegations';
 import { messagesHandlers } from './messages';
 import { policiesHandlers } from './policies';
 import { queueHandlers } from './queue';
@@ -12,6 +13,7 @@ export const handlers = [
   ...actionsHandlers,
   ...auditHandlers,
   ...statsHandlers,
+  ...delegationsHandlers,
   ...messagesHandlers,
   ...policiesHandlers,
   ...dryRunHandlers,

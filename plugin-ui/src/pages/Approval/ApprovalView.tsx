@@ -176,6 +176,17 @@ export const ApprovalView = ({ approval }: Props) => {
           <Receipt approvalId={approval.id} />
         </Section>
       )}
+      {approval.delegations.length === 0 ? undefined : (
+        <Section title={messages.approval.delegations}>
+          <Stack as="ul" gap="1" listStyleType="none">
+            {approval.delegations.map((d) => (
+              <Text as="li" key={d.id}>
+                {messages.approval.delegation(d.to, d.from, d.ends_at)}
+              </Text>
+            ))}
+          </Stack>
+        </Section>
+      )}
       <Section title={messages.approval.escalations}>
         <Escalations approvalId={approval.id} />
       </Section>

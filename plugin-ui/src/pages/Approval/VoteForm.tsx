@@ -1,4 +1,4 @@
-import { Field, Heading, Stack, Textarea } from '@chakra-ui/react';
+import { Field, Heading, NativeSelect, Stack, Textarea } from '@chakra-ui/react';
 import { useMemo, useState } from 'react';
 
 import { type Approval, errorField, errorMessage } from '../../api/client';
@@ -6,6 +6,7 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { OptionButtons } from '../../components/OptionButtons';
 import { ParamsForm } from '../../components/ParamsForm';
 import { messages } from '../../i18n';
+import { useDelegations } from '../../queries/useDelegations';
 import { useVote } from '../../queries/useVote';
 import { initialRaw, isRejecting, parseParams, parseRaw, type RawValue } from '../../utils/params';
 
@@ -28,6 +29,12 @@ export const VoteForm = ({ approval }: Props) => {
   const [reason, setReason] = useState('');
   const [reasonError, setReasonError] = useState<string>();
   const { error, isPending, mutate, reset } = useVote(approval.id);
+  // The seats the signed-in person may fill as deputy here: delegations they received that apply to this approval.
+  const { data: delegations } = useDelegations();
+  const received = new Set(delegations?.received.map((d) => d.id) ?? []);
+  const seats = [...new Set(approval.delegations.filter((d) => received.has(d.id)).map((d) => d.from))];
+  const [onBehalfOf, setOnBehalfOf] = useState('');
+  const forSeat = seats.includes(onBehalfOf) ? onBehalfOf : '';
 
   const parsed = fields.map((field) => ({ field, result: parseRaw(field, values[field.name] ?? '') }));
   const clientErrors = Object.fromEntries(
@@ -56,6 +63,7 @@ export const VoteForm = ({ approval }: Props) => {
       {
         option,
         ...(trimmed === '' ? {} : { reason: trimmed }),
+        ...(forSeat === '' ? {} : { on_behalf_of: forSeat }),
         // A "no" may carry what was typed (feedback, say), but never blocks on the form.
         ...(fields.length === 0 || (rejecting && parsed.some(({ result }) => !result.ok)) ? {} : { params_input: paramsInput }),
       },
@@ -81,6 +89,22 @@ export const VoteForm = ({ approval }: Props) => {
       <Heading size="md" as="h3" id="airgate-decide">
         {messages.approval.decide}
       </Heading>
+      {seats.length === 0 ? undefined : (
+        <Field.Root maxW="sm">
+          <Field.Label>{messages.approval.voteAs}</Field.Label>
+          <NativeSelect.Root size="sm" disabled={isPending}>
+            <NativeSelect.Field value={forSeat} onChange={(event) => setOnBehalfOf(event.target.value)}>
+              <option value="">{messages.approval.ownName}</option>
+              {seats.map((delegator) => (
+                <option key={delegator} value={delegator}>
+                  {messages.approval.voteFor(delegator)}
+                </option>
+              ))}
+            </NativeSelect.Field>
+            <NativeSelect.Indicator />
+          </NativeSelect.Root>
+        </Field.Root>
+      )}
       {fields.length > 0 ? (
         <ParamsForm
           fields={fields}

@@ -32,7 +32,7 @@ export const Votes = ({ votes, approval }: Props) =>
           {votes.map((vote) => (
             <Table.Row key={`${vote.user}-${vote.at}`} color={vote.replaced ? 'fg.muted' : undefined}>
               <Table.Cell>
-                {vote.user}
+                {vote.on_behalf_of === null ? vote.user : messages.approval.forDelegator(vote.user, vote.on_behalf_of)}
                 {vote.role === null ? undefined : (
                   <Text as="span" color="fg.muted">
                     {` (${vote.role})`}

@@ -40,6 +40,8 @@ _FIELDS = (
 
 class ReceiptVote(TypedDict):
     user: str
+    #: The delegator whose seat this deputy's vote filled; None for a vote in the voter's own name.
+    on_behalf_of: str | None
     option: str
     reason: str | None
     channel: str
@@ -177,7 +179,10 @@ def summary(kid: str, payload: ReceiptPayload) -> str:
     ]
     for vote in payload["votes"]:
         reason = f": {vote['reason']}" if vote["reason"] else ""
-        lines.append(f"  {vote['option']} by {vote['user']} via {vote['channel']} at {vote['at']}{reason}")
+        deputy = f" for {vote['on_behalf_of']}" if vote.get("on_behalf_of") else ""
+        lines.append(
+            f"  {vote['option']} by {vote['user']}{deputy} via {vote['channel']} at {vote['at']}{reason}"
+        )
     if payload.get("bypass"):
         bypass = payload["bypass"] or {}
         lines.append(f"  break-glass by {bypass.get('by')}: {bypass.get('reason')}")

@@ -150,6 +150,12 @@ describe.each(databases)('delegation on $name', (database) => {
       expect(note).toContain('Approve by bob via api: fine');
       const recorded = (await audit()).find((e) => e.action === 'vote.recorded' && e.actor === 'dave');
       expect(recorded?.details).toMatchObject({ on_behalf_of: 'alice', delegation_id: delegationId });
+      // The signed receipt says so too.
+      const receipt = await request(bridge.app).get(`/api/v1/approvals/${id}/receipt`).set(as('alice'));
+      expect(receipt.body.payload.votes.map((v: { user: string; on_behalf_of: string | null }) => [v.user, v.on_behalf_of])).toEqual([
+        ['dave', 'alice'],
+        ['bob', null],
+      ]);
     });
 
     it('without a delegation in force for the approval’s policy, a deputy vote is refused and nothing changes', async () => {

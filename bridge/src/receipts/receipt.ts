@@ -23,7 +23,7 @@ export function receiptPayload(decided: StoredApproval, policyVersion: string | 
       content_digest: decided.content_digest,
       votes: decided.votes
         .filter((v) => !v.replaced)
-        .map((v) => ({ user: v.user, option: v.option, reason: v.reason, channel: v.channel, at: v.at, level: v.level, content_digest: v.content_digest })),
+        .map((v) => ({ user: v.user, on_behalf_of: v.on_behalf_of, option: v.option, reason: v.reason, channel: v.channel, at: v.at, level: v.level, content_digest: v.content_digest })),
       bypass: decided.bypass,
       policy: { name: decided.policy, version: policyVersion },
       outcome: { state: decided.state, option: decided.outcome?.option ?? null, params_input: decided.outcome?.params_input ?? {} },

@@ -89,8 +89,8 @@ describe.each(databases)('decision receipts on $name', (database) => {
       try_number: 1,
       content_digest: digest,
       votes: [
-        { user: 'alice', option: 'Approve', reason: 'looks right', channel: 'api', at: NOW.toISOString(), level: 1, content_digest: digest },
-        { user: 'bob', option: 'Approve', reason: null, channel: 'api', at: NOW.toISOString(), level: 1, content_digest: digest },
+        { user: 'alice', on_behalf_of: null, option: 'Approve', reason: 'looks right', channel: 'api', at: NOW.toISOString(), level: 1, content_digest: digest },
+        { user: 'bob', on_behalf_of: null, option: 'Approve', reason: null, channel: 'api', at: NOW.toISOString(), level: 1, content_digest: digest },
       ],
       bypass: null,
       policy: { name: 'two-stewards', version: parsePolicies(POLICIES).version },

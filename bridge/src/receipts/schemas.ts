@@ -8,6 +8,7 @@ export const RECEIPT_VERSION = 1;
 export const ReceiptVote = z
   .object({
     user: z.string(),
+    on_behalf_of: z.string().nullable().openapi({ description: "The delegator whose seat this deputy's vote filled; null for a vote in the voter's own name" }),
     option: z.string(),
     reason: z.string().nullable(),
     channel: z.string(),

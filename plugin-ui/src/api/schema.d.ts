@@ -3514,6 +3514,8 @@ export interface components {
         };
         ReceiptVote: {
             user: string;
+            /** @description The delegator whose seat this deputy's vote filled; null for a vote in the voter's own name */
+            on_behalf_of: string | null;
             option: string;
             reason: string | null;
             channel: string;

@@ -342,7 +342,7 @@ class SimulatedBridge:
             **{name: status[name] for name in ("dag_id", "run_id", "task_id", "map_index", "try_number")},
             "content_digest": digest,
             "votes": [
-                {**decider, "level": level, "content_digest": digest}
+                {**decider, "on_behalf_of": None, "level": level, "content_digest": digest}
                 for level, decider in enumerate(status["deciders"], start=1)
             ],
             "bypass": None,

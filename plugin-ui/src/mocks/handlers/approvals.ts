@@ -204,7 +204,7 @@ const receiptOf = (approval: Approval): Receipt => {
     map_index: approval.map_index,
     try_number: 1,
     content_digest: approval.content_digest,
-    votes: approval.votes.map(({ user, option, reason, channel, at, level, content_digest }) => ({ user, option, reason, channel, at, level, content_digest })),
+    votes: approval.votes.map(({ user, on_behalf_of, option, reason, channel, at, level, content_digest }) => ({ user, on_behalf_of, option, reason, channel, at, level, content_digest })),
     bypass: approval.bypass,
     policy: { name: approval.policy, version: 'v1' },
     outcome: { state: approval.state, option: approval.outcome?.option ?? null, params_input: approval.outcome?.params_input ?? {} },

@@ -3,31 +3,56 @@ import { resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import { launchChromium, signIn } from '../support/browser.js';
 import { stack } from '../support/clients.js';
+import { SqlApprovalStore } from '../../bridge/src/approvals/store.js';
+import { AuditTrail } from '../../bridge/src/audit/trail.js';
 import { writeSection } from '../../bridge/src/bench/report.js';
+import { createDb } from '../../bridge/src/store/db.js';
 
 const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 10_000);
+// A reference DAG alice may read: the inbox lists only approvals of DAGs Airflow lets the person read.
+const BENCH_DAG = '120_01_01_approval_basics';
 
-async function seed(serviceToken: string) {
+/**
+ * Puts the pending approvals straight into the running bridge's store (its SQLite file, beside it in the stack's
+ * home): registrations through the API are checked against Airflow's HITL requests, and ten thousand waiting tasks
+ * are not what this measures. They belong to a DAG alice may read, so the inbox lists them.
+ */
+async function seed(auditKey: string) {
   const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    while (next < APPROVALS) {
-      const i = next++;
-      const res = await fetch(`${stack().bridgeUrl}/api/v1/approvals`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${serviceToken}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ dag_id: `bench_dag_${i % 40}`, run_id: `bench_run_${i}`, task_id: 'gate', try_number: 1, subject: `Bench approval ${i}`, options: ['Approve', 'Reject'], requester: 'bench' }),
-      });
-      if (res.status !== 201) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 20 }, worker));
+  const db = createDb({ sqliteFile: resolve(stack().home, 'bridge.sqlite') });
+  const store = new SqlApprovalStore(db, new AuditTrail(db, new TextEncoder().encode(auditKey)));
+  // One millisecond apart, oldest first, as registrations arriving one after another would be.
+  const base = Date.now() - APPROVALS;
+  for (let i = 0; i < APPROVALS; i++) {
+    await store.register(
+      {
+        dag_id: BENCH_DAG,
+        run_id: `bench_run_${i}`,
+        task_id: 'gate',
+        map_index: -1,
+        try_number: 1,
+        subject: `Bench approval ${i}`,
+        body: null,
+        options: ['Approve', 'Reject'],
+        params: {},
+        created_at: new Date(base + i).toISOString(),
+        requester: 'bench',
+        tags: [],
+        values: {},
+        policy: null,
+        policy_version: 'bench',
+        due_at: null,
+      },
+      'bench',
+    );
+  }
+  await db.destroy();
   return (performance.now() - started) / 1000;
 }
 
 it(`inbox with ${APPROVALS} pending approvals in Chromium`, async () => {
-  const secrets = JSON.parse(readFileSync(resolve(stack().home, 'secrets.json'), 'utf8')) as { bridge_service_token: string };
-  const seedSeconds = await seed(secrets.bridge_service_token);
+  const secrets = JSON.parse(readFileSync(resolve(stack().home, 'secrets.json'), 'utf8')) as { audit_key: string };
+  const seedSeconds = await seed(secrets.audit_key);
 
   const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -68,7 +93,7 @@ it(`inbox with ${APPROVALS} pending approvals in Chromium`, async () => {
   await browser.close();
 
   const lines = [
-    `seeded ${APPROVALS} approvals through the bridge in ${seedSeconds.toFixed(1)} s`,
+    `seeded ${APPROVALS} approvals into the bridge's store in ${seedSeconds.toFixed(1)} s`,
     `first render of the Approvals page (sign-in done): ${firstRenderMs.toFixed(0)} ms`,
     `scrolling until row 2000 is rendered (pages of 200 fetched on the way): ${scrollMs.toFixed(0)} ms`,
     `frame time while jumping through the list: p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, p95 ${sorted[Math.floor(sorted.length * 0.95)]!.toFixed(1)} ms`,

@@ -6,22 +6,23 @@ import { api, bridgeError, signedInUser } from './common';
 export const delegationsUrl = api('delegations');
 export const delegationUrl = api('delegations/:id');
 
-const seed = (): Delegation[] => [
-  {
-    id: 'dlg-bob',
-    from: 'bob',
-    to: signedInUser,
-    starts_at: '2025-11-20T09:00:00.000Z',
-    ends_at: '2099-12-01T00:00:00.000Z',
-    policies: null,
-    reason: 'parental leave',
-    source: 'api',
-    created_at: '2025-11-20T09:00:00.000Z',
-    revoked_at: null,
-    revoked_by: null,
-    state: 'active',
-  },
-];
+/** bob's vote handed to the signed-in person, in force: what the mocks start with and what tests show on approvals. */
+export const bobToSignedIn: Delegation = {
+  id: 'dlg-bob',
+  from: 'bob',
+  to: signedInUser,
+  starts_at: '2025-11-20T09:00:00.000Z',
+  ends_at: '2099-12-01T00:00:00.000Z',
+  policies: null,
+  reason: 'parental leave',
+  source: 'api',
+  created_at: '2025-11-20T09:00:00.000Z',
+  revoked_at: null,
+  revoked_by: null,
+  state: 'active',
+};
+
+const seed = (): Delegation[] => [bobToSignedIn];
 
 let delegations = seed();
 

@@ -3,25 +3,11 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 
 import AirgatePlugin from '../../main';
-import type { Delegation } from '../../api/client';
 import { fixtures, replaceApproval } from '../../mocks/approvals';
+import { bobToSignedIn } from '../../mocks/handlers/delegations';
 import { recordRequests } from '../../test/requests';
 import { renderApp } from '../../test/renderApp';
 
-const bobToAlice: Delegation = {
-  id: 'dlg-bob',
-  from: 'bob',
-  to: 'alice',
-  starts_at: '2025-11-20T09:00:00.000Z',
-  ends_at: '2099-12-01T00:00:00.000Z',
-  policies: null,
-  reason: 'parental leave',
-  source: 'api',
-  created_at: '2025-11-20T09:00:00.000Z',
-  revoked_at: null,
-  revoked_by: null,
-  state: 'active',
-};
 
 const textbox = (name: string) => screen.getByRole('textbox', { name: new RegExp(`^${name}`) });
 
@@ -87,7 +73,7 @@ describe('Delegations', () => {
 
 describe('Voting as deputy on an approval', () => {
   it('lists who may vote for whom, offers “vote for bob”, and the vote shows as “alice for bob”', async () => {
-    replaceApproval({ ...fixtures.release, delegations: [bobToAlice] });
+    replaceApproval({ ...fixtures.release, delegations: [bobToSignedIn] });
     const sent = recordRequests();
     window.history.replaceState(null, '', `/plugin/approvals?approval=${fixtures.release.id}`);
     const user = userEvent.setup();
